@@ -1,0 +1,280 @@
+"""The peelkit command line: ingest, coverage, query, forces, formats and demo."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from peelkit import reference, synthetic
+from peelkit.errors import PeelkitError
+from peelkit.ingest import IngestReport, ingest
+from peelkit.readers import all_formats
+from peelkit.warehouse import DEFAULT_PATH, open_read_only, open_warehouse
+
+app = typer.Typer(
+    help="PEEL police effectiveness indicators from official police data for England and Wales.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+WarehouseOpt = Annotated[
+    Path, typer.Option("--warehouse", "-w", help="The DuckDB warehouse file.")
+]
+
+
+def main() -> None:
+    try:
+        app()
+    except PeelkitError as exc:
+        err.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        sys.exit(1)
+
+
+class _RichProgress:
+    """Bytes checksummed and loaded, as two bars; plain lines when not on a terminal."""
+
+    def __init__(self) -> None:
+        self.interactive = err.is_terminal
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not self.interactive,
+        )
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, event: str, amount: int, label: str) -> None:
+        phase = event.removesuffix("-total")
+        if event.endswith("-total"):
+            title = "Checksums" if phase == "hash" else "Loading"
+            self.tasks[phase] = self.bar.add_task(title, total=amount)
+            if not self.interactive:
+                err.print(f"{title}: {amount:,} bytes", highlight=False)
+            return
+        self.bar.advance(self.tasks[phase], amount)
+        if not self.interactive and phase == "load":
+            err.print(f"loaded {label}", highlight=False)
+
+
+@app.command("ingest")
+def ingest_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders or zip archives, in any mix.")],
+    warehouse: WarehouseOpt = DEFAULT_PATH,
+    strict: Annotated[
+        bool, typer.Option(help="Fail the whole load if any row is rejected.")
+    ] = False,
+    force: Annotated[
+        str | None,
+        typer.Option(help="The force of files that do not say (e.g. a renamed stop-and-search file)."),
+    ] = None,
+) -> None:
+    """Load source files into the warehouse: all of them, or none."""
+    con = open_warehouse(warehouse)
+    try:
+        progress = _RichProgress()
+        with progress.bar:
+            report = ingest(con, paths, strict=strict, force=force, progress=progress)
+    finally:
+        con.close()
+    _print_report(report)
+
+
+def _print_report(report: IngestReport) -> None:
+    table = Table(title=f"Ingest into the warehouse ({report.seconds:.1f} s)")
+    for column, justify in (("kind", "left"), ("files", "right"), ("rows read", "right"),
+                            ("loaded", "right"), ("rejected", "right"), ("already loaded", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    kinds = sorted({f.kind for f in report.files})
+    for kind in kinds:
+        mine = [f for f in report.files if f.kind == kind]
+        loaded = [f for f in mine if f.status == "loaded"]
+        table.add_row(
+            kind,
+            f"{len(mine):,}",
+            f"{sum(f.rows_read for f in loaded):,}",
+            f"{sum(f.rows_loaded for f in loaded):,}",
+            f"{sum(f.rows_rejected for f in loaded):,}",
+            f"{len(mine) - len(loaded):,}",
+        )
+    console.print(table)
+    if report.skipped:
+        console.print(
+            f"{len(report.skipped)} file(s) were already in the warehouse (same sha256): "
+            "nothing was loaded again.",
+            highlight=False,
+        )
+    if report.rejects:
+        console.print(
+            f"[yellow]{len(report.rejects)} rejected row(s)[/] are in the table rejected_rows, "
+            "e.g.:",
+            highlight=False,
+        )
+        names = {f.load_id: f.display for f in report.files}
+        for r in report.rejects[:5]:
+            console.print(
+                f"  {names.get(r.load_id, r.load_id)}, line {r.line}, "
+                f"field {r.field or '(whole line)'}: {r.reason}",
+                highlight=False,
+                markup=False,
+            )
+
+
+@app.command("coverage")
+def coverage_command(
+    warehouse: WarehouseOpt = DEFAULT_PATH,
+    force: Annotated[str | None, typer.Option(help="One force: code, police.uk id or name.")] = None,
+    source: Annotated[str | None, typer.Option(help="One source, e.g. police_uk_street.")] = None,
+    all_rows: Annotated[
+        bool, typer.Option("--all", help="List every force-period, not only the gaps.")
+    ] = False,
+) -> None:
+    """What the warehouse holds per force, period and source: present, partial or absent, and why."""
+    with _reading(warehouse) as con:
+        where, params = _coverage_filter(force, source)
+        summary = con.execute(
+            f"SELECT source, count(DISTINCT period), count(*) FILTER (status = 'present'), "
+            f"count(*) FILTER (status = 'partial'), count(*) FILTER (status = 'absent') "
+            f"FROM coverage {where} GROUP BY source ORDER BY source",
+            params,
+        ).fetchall()
+        table = Table(title="Coverage: force × period per source")
+        for column in ("source", "periods", "present", "partial", "absent"):
+            table.add_column(column, justify="left" if column == "source" else "right")
+        for row in summary:
+            table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+        console.print(table)
+        detail_where = where + (" AND " if where else "WHERE ") + "status <> 'present'"
+        rows = con.execute(
+            "SELECT source, force_name, period, status, reason FROM coverage "
+            f"{where if all_rows else detail_where} ORDER BY source, force_name, period_start "
+            "LIMIT 500",
+            params,
+        ).fetchall()
+        if rows:
+            detail = Table(title="Gaps" if not all_rows else "Every force-period")
+            for column in ("source", "force", "period", "status", "reason"):
+                detail.add_column(column)
+            for row in rows:
+                detail.add_row(*[str(v or "") for v in row])
+            console.print(detail)
+            if len(rows) == 500:
+                console.print("(first 500 rows; narrow with --force or --source)")
+
+
+def _coverage_filter(force: str | None, source: str | None) -> tuple[str, list[str]]:
+    clauses, params = [], []
+    if force:
+        by_any = {f.code: f.code for f in reference.forces()} | {
+            f.slug: f.code for f in reference.forces()
+        } | reference.force_aliases()
+        if force not in by_any:
+            raise typer.BadParameter(
+                f"{force!r} is not a known force. Closest: "
+                + ", ".join(reference.closest_force_names(force)),
+                param_hint="--force",
+            )
+        clauses.append("force_code = ?")
+        params.append(by_any[force])
+    if source:
+        clauses.append("source = ?")
+        params.append(source)
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+class _reading:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        self.con = open_read_only(self.path)
+        return self.con
+
+    def __exit__(self, *exc: object) -> None:
+        self.con.close()
+
+
+@app.command("query")
+def query_command(
+    sql: Annotated[str, typer.Argument(help="A SQL query; the result is written as CSV.")],
+    warehouse: WarehouseOpt = DEFAULT_PATH,
+) -> None:
+    """Run a read-only SQL query against the warehouse and write CSV to standard output."""
+    with _reading(warehouse) as con:
+        try:
+            cursor = con.execute(sql)
+        except duckdb.Error as exc:
+            raise typer.BadParameter(str(exc).splitlines()[0], param_hint="SQL") from exc
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow([d[0] for d in cursor.description or []])
+        while rows := cursor.fetchmany(10_000):
+            writer.writerows(rows)
+
+
+@app.command("forces")
+def forces_command() -> None:
+    """The forces and other bodies peelkit knows, with codes, police.uk ids and name spellings."""
+    aliases: dict[str, list[str]] = {}
+    for alias, code, _ in reference.force_alias_rows():
+        aliases.setdefault(code, []).append(alias)
+    table = Table(title="Forces")
+    for column in ("code", "name", "police.uk id", "kind", "other names in the sources"):
+        table.add_column(column)
+    for f in reference.forces():
+        others = [a for a in aliases.get(f.code, []) if a != f.name]
+        table.add_row(f.code, f.name, f.slug, f.kind, "; ".join(others))
+    console.print(table)
+
+
+@app.command("formats")
+def formats_command() -> None:
+    """Every source format peelkit reads, with the exact header it expects."""
+    table = Table(title="Source formats")
+    for column in ("kind", "format", "expected header"):
+        table.add_column(column)
+    for fmt in all_formats():
+        table.add_row(fmt.kind, fmt.title, fmt.expected())
+    console.print(table)
+
+
+@app.command("demo")
+def demo_command(
+    warehouse: WarehouseOpt = DEFAULT_PATH,
+    out: Annotated[Path, typer.Option(help="Where to write the synthetic files.")] = Path(
+        "peelkit-demo-data"
+    ),
+    rows: Annotated[int, typer.Option(help="police.uk street rows in all.")] = 200_000,
+) -> None:
+    """Write a synthetic national sample in the official formats, ingest it, show the coverage."""
+    console.print(f"[bold]{synthetic.LABEL}[/]")
+    files = synthetic.write_sample(out, synthetic.SampleSpec(street_rows=rows))
+    console.print(f"Wrote {len(files):,} files under {out}/", highlight=False)
+    ingest_command([out], warehouse=warehouse, strict=False, force=None)
+    coverage_command(warehouse=warehouse, force=None, source=None, all_rows=False)
+    console.print(f"The warehouse is {warehouse}. Try: peelkit query \"SELECT * FROM loads\"",
+                  highlight=False)
+
+
+if __name__ == "__main__":
+    main()

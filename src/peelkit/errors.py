@@ -1,0 +1,67 @@
+"""The exceptions peelkit raises on purpose.
+
+Every error a user can cause is one of these, and each says what happened, where (file, line,
+field), what was expected and what to do next::
+
+    PeelkitError
+    ├── ReferenceDataError       the packaged reference data is inconsistent (a peelkit bug)
+    ├── InputError               a source file cannot be loaded as it is
+    │   ├── UnreadableFile       missing, not a file, not UTF-8, a broken zip or spreadsheet
+    │   ├── UnknownFormat        the header matches no known source format
+    │   ├── UnknownForce         a force name that is in no alias list
+    │   ├── MissingContext       the file does not say which force or month it covers
+    │   └── RejectedRows         rows were rejected and --strict was given
+    └── WarehouseError           the warehouse cannot be opened or is not a peelkit warehouse
+
+A failed load raises before its transaction commits, so the warehouse is left exactly as it was.
+"""
+
+from __future__ import annotations
+
+
+class PeelkitError(Exception):
+    """Base class of every error peelkit raises on purpose."""
+
+
+class ReferenceDataError(PeelkitError):
+    """The reference data shipped with peelkit is inconsistent."""
+
+
+class InputError(PeelkitError):
+    """A source file cannot be loaded as it is."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class UnreadableFile(InputError):
+    """The file is missing, unreadable, or not in the encoding or container it claims."""
+
+
+class UnknownFormat(InputError):
+    """The file's header matches none of the source formats peelkit reads."""
+
+
+class UnknownForce(InputError):
+    """A force name in a file is not a known name of any force or non-territorial body."""
+
+    def __init__(
+        self, message: str, *, path: str, name: str, line: int | None, closest: list[str]
+    ) -> None:
+        super().__init__(message, path=path)
+        self.name = name
+        self.line = line
+        self.closest = closest
+
+
+class MissingContext(InputError):
+    """The file does not say which force or month it covers (e.g. a renamed stop-and-search file)."""
+
+
+class RejectedRows(InputError):
+    """Rows were rejected and the load was strict, so nothing was loaded."""
+
+
+class WarehouseError(PeelkitError):
+    """The warehouse cannot be opened or is not a peelkit warehouse."""

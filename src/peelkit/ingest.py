@@ -1,0 +1,478 @@
+"""Loading source files into the warehouse: all of them, or none.
+
+An ingest recognises every file from its header, checksums it, skips files already loaded
+(same sha256), then loads the rest in one transaction: each file gets a row in ``loads`` and
+its rows carry that ``load_id``; rows that do not parse or fail a check go to
+``rejected_rows`` with their line, field and reason. Any error — an unknown force, a file that
+cannot be read, a rejection under ``strict`` — rolls the whole transaction back, so a failed or
+killed ingest leaves the warehouse exactly as it was.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import fsspec
+
+from peelkit import __version__, reference
+from peelkit.errors import InputError, MissingContext, RejectedRows, UnknownForce, UnreadableFile
+from peelkit.readers import SheetTable, WorkforceTables, recognise
+from peelkit.readers.base import CsvFormat, Format, Part, PlannedLoad, Reject, sql_str
+from peelkit.readers.files import SourceFile, digest, discover
+from peelkit.readers.spreadsheets import sheets_as_csv, workforce_rows
+
+#: How many bytes of CSV one read_csv call takes at most (DuckDB parallelises inside a call).
+BATCH_BYTES = 768 * 1024 * 1024
+
+Progress = Callable[[str, int, str], None]
+"""progress(event, amount, label): event is 'hash-total', 'hash', 'load-total' or 'load'."""
+
+STRUCTURAL = {"MISSING COLUMNS", "TOO MANY COLUMNS", "UNQUOTED VALUE", "LINE SIZE OVER MAXIMUM",
+              "INVALID ENCODING", "INVALID STATE"}
+CAST_VALUE = re.compile(r'Could not convert string "(.*)" to', re.DOTALL)
+
+
+@dataclass
+class FileResult:
+    """What happened to one file of an ingest."""
+
+    display: str
+    kind: str
+    status: str  # 'loaded' or 'already loaded'
+    load_id: int
+    bytes: int
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def loaded(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "loaded"]
+
+    @property
+    def skipped(self) -> list[FileResult]:
+        return [f for f in self.files if f.status != "loaded"]
+
+
+def _noop(event: str, amount: int, label: str) -> None:
+    return None
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[Path | str],
+    *,
+    strict: bool = False,
+    force: str | None = None,
+    progress: Progress = _noop,
+) -> IngestReport:
+    """Load every file under ``paths`` into the warehouse ``con``, in one transaction."""
+    started = time.perf_counter()
+    sources = discover(Path(p) for p in paths)
+    if not sources:
+        raise InputError(
+            "No loadable files (.csv, .ods or .zip) were found in "
+            + ", ".join(str(p) for p in paths)
+            + ". Give files, folders or monthly archive zips."
+        )
+    override = _resolve_force(force) if force else None
+    recognised = [(s, recognise(s)) for s in sources]
+    contexts = {s.display: _context(s, fmt, override) for s, fmt in recognised}
+
+    progress("hash-total", sum(s.size for s in sources), "")
+    digests = {}
+    for s, _ in recognised:
+        digests[s.display] = digest(s)
+        progress("hash", s.size, s.display)
+
+    report = IngestReport()
+    known = dict(con.execute("SELECT sha256, load_id FROM loads").fetchall())
+    row = con.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()
+    next_id = int(row[0]) + 1 if row else 1
+    plans: list[PlannedLoad] = []
+    for s, fmt in recognised:
+        d = digests[s.display]
+        if d.sha256 in known:
+            report.files.append(FileResult(s.display, fmt.kind, "already loaded", known[d.sha256], s.size))
+            continue
+        known[d.sha256] = next_id
+        force_code, month = contexts[s.display]
+        plans.append(PlannedLoad(s, d, next_id, fmt, force_code, month))
+        next_id += 1
+
+    if plans:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            rejects = _load(con, plans, progress)
+            if strict and rejects:
+                raise RejectedRows(_strict_message(plans, rejects))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            _drop_temp(con)
+        report.rejects = rejects
+    for p in plans:
+        report.files.append(
+            FileResult(p.source.display, p.fmt.kind, "loaded", p.load_id, p.source.size,
+                       p.rows_read, p.rows_loaded, p.rows_rejected)
+        )
+    report.files.sort(key=lambda f: f.load_id)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _resolve_force(name: str) -> str:
+    by_any = {f.code: f.code for f in reference.forces()} | {
+        f.slug: f.code for f in reference.forces()
+    } | reference.force_aliases()
+    if name in by_any:
+        return by_any[name]
+    closest = reference.closest_force_names(name)
+    raise UnknownForce(
+        f"--force {name!r} is not a known force. Closest known names: {', '.join(closest)}. "
+        "Give an ONS code (E23000001), a police.uk id (metropolitan) or a force name.",
+        path="--force",
+        name=name,
+        line=None,
+        closest=closest,
+    )
+
+
+def _context(source: SourceFile, fmt: Format, override: str | None) -> tuple[str | None, object]:
+    force_code, month = fmt.context(source)
+    if override:
+        force_code = override
+    if fmt.needs_context() and force_code is None:
+        raise MissingContext(
+            f"{source.display}: a {fmt.title} file does not say which force it covers, and its "
+            "name is not in the police.uk archive layout YYYY-MM-<force>-stop-and-search.csv "
+            "with a known police.uk force id. Rename it to that layout, or pass --force "
+            "(e.g. --force metropolitan) to say which force it is.",
+            path=source.display,
+        )
+    return force_code, month
+
+
+# -- the load itself, inside the transaction -------------------------------------------------
+
+def _load(con: duckdb.DuckDBPyConnection, plans: list[PlannedLoad], progress: Progress) -> list[Reject]:
+    now = datetime.now(UTC)
+    progress("load-total", sum(p.source.size for p in plans), "")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE __file_loads (duck_path VARCHAR, load_id INTEGER, "
+        "ctx_force_code VARCHAR, ctx_month DATE, line_offset INTEGER)"
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE __scope (load_id INTEGER)")
+    memfs = _memory_fs(con)
+    rejects: list[Reject] = []
+
+    by_reader: dict[str, list[PlannedLoad]] = defaultdict(list)
+    for p in plans:
+        by_reader[_reader_key(p.fmt)].append(p)
+
+    tables_done: set[str] = set()
+    for group in by_reader.values():
+        fmt = group[0].fmt
+        if isinstance(fmt, WorkforceTables):
+            rejects += _load_workforce(con, group, progress)
+        else:
+            csv_fmt = fmt.csv if isinstance(fmt, SheetTable) else fmt
+            assert isinstance(csv_fmt, CsvFormat)
+            for batch in _batches(group):
+                rejects += _load_csv_batch(con, csv_fmt, batch, memfs, progress)
+        tables_done.add(fmt.table)
+
+    _set_scope(con, [p.load_id for p in plans])
+    for fmt_table in sorted(tables_done):
+        fmt = next(p.fmt for p in plans if p.fmt.table == fmt_table)
+        if isinstance(fmt, WorkforceTables):
+            continue
+        csv_fmt = fmt.csv if isinstance(fmt, SheetTable) else fmt
+        assert isinstance(csv_fmt, CsvFormat)
+        con.execute(f"INSERT INTO load_periods {csv_fmt.periods_sql()}")
+    _empty_file_periods(con, plans)
+
+    if rejects:
+        con.executemany(
+            "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)",
+            [(r.load_id, r.line, r.field, r.reason, r.raw) for r in rejects],
+        )
+    finished = datetime.now(UTC)
+    con.executemany(
+        "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                p.load_id, str(p.source.path), p.source.member, p.digest.sha256, p.fmt.kind,
+                p.source.size, p.rows_read, p.rows_loaded, p.rows_rejected, now, finished,
+                __version__,
+            )
+            for p in plans
+        ],
+    )
+    return rejects
+
+
+def _reader_key(fmt: Format) -> str:
+    return type(fmt).__name__ + ":" + fmt.kind + ":" + str(getattr(fmt, "with_basis", ""))
+
+
+def _batches(group: list[PlannedLoad]) -> Iterable[list[PlannedLoad]]:
+    batch: list[PlannedLoad] = []
+    size = 0
+    for p in group:
+        if batch and size + p.source.size > BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+        batch.append(p)
+        size += p.source.size
+    if batch:
+        yield batch
+
+
+def _memory_fs(con: duckdb.DuckDBPyConnection) -> fsspec.AbstractFileSystem:
+    fs = fsspec.filesystem("memory")
+    if "memory" not in con.list_filesystems():
+        con.register_filesystem(fs)
+    return fs
+
+
+def _prepare_parts(p: PlannedLoad, memfs: fsspec.AbstractFileSystem) -> None:
+    if isinstance(p.fmt, SheetTable):
+        sheets = sheets_as_csv(p.source, p.fmt.csv)
+        for sheet, offset, data in sheets:
+            path = f"memory://peelkit/{p.load_id}/{sheet}.csv"
+            memfs.pipe_file(path, data)
+            p.parts.append(Part(path, offset, data.count(b"\n") - 1, f"sheet {sheet}"))
+    elif p.source.member is not None:
+        data = p.source.read_bytes()
+        path = f"memory://peelkit/{p.load_id}/{Path(p.source.member).name}"
+        memfs.pipe_file(path, data)
+        p.parts.append(Part(path, 0, p.digest.lines - 1))
+    else:
+        p.parts.append(Part(str(p.source.path.resolve()), 0, p.digest.lines - 1))
+
+
+def _read_part(part: Part, memfs: fsspec.AbstractFileSystem) -> bytes:
+    if part.duck_path.startswith("memory://"):
+        return bytes(memfs.cat_file(part.duck_path))
+    return Path(part.duck_path).read_bytes()
+
+
+_batch_counter = itertools.count()
+
+
+def _load_csv_batch(
+    con: duckdb.DuckDBPyConnection,
+    fmt: CsvFormat,
+    batch: list[PlannedLoad],
+    memfs: fsspec.AbstractFileSystem,
+    progress: Progress,
+) -> list[Reject]:
+    for p in batch:
+        _prepare_parts(p, memfs)
+    con.execute("DELETE FROM __file_loads")
+    con.executemany(
+        "INSERT INTO __file_loads VALUES (?, ?, ?, ?, ?)",
+        [(part.duck_path, p.load_id, p.force_code, p.month, part.line_offset)
+         for p in batch for part in p.parts],
+    )
+    paths = [part.duck_path for p in batch for part in p.parts]
+    label = batch[0].source.display if len(batch) == 1 else f"{len(batch)} {fmt.title} files"
+    if not paths:  # spreadsheets without a matching sheet cannot get here; keep the ledger right
+        return []
+    rejects_name = f"__rejects_{next(_batch_counter)}"
+    rows = (
+        f"(SELECT r.*, fl.load_id, fl.ctx_force_code, fl.ctx_month "
+        f"FROM {fmt.read_csv_sql(paths, rejects_name)} AS r "
+        f"JOIN __file_loads AS fl ON fl.duck_path = r.__file "
+        f"WHERE {fmt.ok_predicate()})"
+    )
+    try:
+        con.execute(fmt.insert_sql(rows))
+    except duckdb.Error as exc:
+        raise _unreadable(batch, exc) from exc
+
+    by_load = {p.load_id: p for p in batch}
+    duck_rejects = _duck_rejects(con, fmt, rejects_name, by_load)
+    _set_scope(con, list(by_load))
+    accepted = dict(con.execute(fmt.accepted_rows_sql()).fetchall())
+    rejects: list[Reject] = []
+    for p in batch:
+        mine = [r for r in duck_rejects if r.load_id == p.load_id]
+        p.rows_loaded = int(accepted.get(p.load_id, 0) or 0)
+        expected = sum(part.data_rows or 0 for part in p.parts)
+        duck_lines = {r.line for r in mine}
+        if p.rows_loaded + len(duck_lines) == expected and not (
+            fmt.all_checks() and any(part.data_rows is None for part in p.parts)
+        ):
+            p.rows_read = expected
+        else:
+            records, check_rejects = fmt.locate_failed_checks(
+                con, p, lambda part: _read_part(part, memfs)
+            )
+            mine += check_rejects
+            p.rows_read = records
+        p.rows_rejected = len({r.line for r in mine})
+        rejects += mine
+        progress("load", p.source.size, p.source.display)
+    for p in batch:
+        for part in p.parts:
+            if part.duck_path.startswith("memory://"):
+                memfs.rm_file(part.duck_path)
+    del label
+    return rejects
+
+
+def _duck_rejects(
+    con: duckdb.DuckDBPyConnection, fmt: CsvFormat, name: str, by_load: dict[int, PlannedLoad]
+) -> list[Reject]:
+    try:
+        rows = con.execute(
+            f"""
+            SELECT fl.load_id, e.line + fl.line_offset, e.column_name, e.error_type,
+                   e.error_message, e.csv_line
+            FROM {name}_errors AS e
+            JOIN {name}_scans AS s USING (scan_id, file_id)
+            JOIN __file_loads AS fl ON fl.duck_path = s.file_path
+            ORDER BY 1, 2, 3
+            """
+        ).fetchall()
+    except duckdb.CatalogException:
+        return []  # no file of the batch had an error, so DuckDB made no rejects table
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {name}_errors")
+        con.execute(f"DROP TABLE IF EXISTS {name}_scans")
+    out: list[Reject] = []
+    seen_structural: set[tuple[int, int]] = set()
+    for load_id, line, column, error_type, message, raw in rows:
+        if error_type == "CAST":
+            match = CAST_VALUE.search(message or "")
+            value = match.group(1) if match else None
+            if column in fmt.force_columns and value not in (None, ""):
+                p = by_load[load_id]
+                closest = reference.closest_force_names(value)
+                raise UnknownForce(
+                    f"{p.source.display}, line {line}, field {column!r}: {value!r} is not a known "
+                    f"force name. Closest known names: {', '.join(closest)}. If {value!r} is a "
+                    "real spelling of a force's name, add it to "
+                    "src/peelkit/reference/data/force_aliases.csv with the source it was seen in.",
+                    path=p.source.display,
+                    name=value,
+                    line=int(line),
+                    closest=closest,
+                )
+            out.append(Reject(load_id, int(line), column, fmt.cast_reason(column, value), raw))
+        else:
+            if (load_id, line) in seen_structural:
+                continue
+            seen_structural.add((load_id, line))
+            reason = _structural_reason(fmt, error_type, message)
+            out.append(Reject(load_id, int(line), None, reason, raw))
+    return out
+
+
+def _structural_reason(fmt: CsvFormat, error_type: str, message: str | None) -> str:
+    width = len(fmt.header)
+    if error_type in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+        found = re.search(r"Found: (\d+)", message or "")
+        return f"expected {width} fields, found {found.group(1) if found else 'a different number'}"
+    if error_type == "INVALID ENCODING":
+        return "the line is not valid UTF-8 text; save the file as UTF-8"
+    if error_type == "UNQUOTED VALUE":
+        return "a quote character inside a field that is not quoted"
+    return f"{error_type.lower()}: {message}"
+
+
+def _set_scope(con: duckdb.DuckDBPyConnection, load_ids: Sequence[int]) -> None:
+    con.execute("DELETE FROM __scope")
+    con.executemany("INSERT INTO __scope VALUES (?)", [(i,) for i in load_ids])
+
+
+def _empty_file_periods(con: duckdb.DuckDBPyConnection, plans: list[PlannedLoad]) -> None:
+    """A police.uk file with a header and no rows is recorded as covering its force-month."""
+    rows = [
+        (p.load_id, p.fmt.kind, p.force_code, p.month.strftime("%Y-%m"), p.month, "month", 0)
+        for p in plans
+        if p.rows_loaded == 0 and p.force_code and p.month is not None
+    ]
+    if rows:
+        con.executemany(
+            "INSERT INTO load_periods VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)", rows
+        )
+
+
+def _load_workforce(
+    con: duckdb.DuckDBPyConnection, group: list[PlannedLoad], progress: Progress
+) -> list[Reject]:
+    rejects: list[Reject] = []
+    for p in group:
+        rows, mine, read = workforce_rows(p.source, p.load_id)
+        con.executemany("INSERT INTO workforce VALUES (?, ?, ?, ?, ?, ?)", rows)
+        p.rows_read = read
+        p.rows_loaded = read - len({r.line for r in mine})
+        p.rows_rejected = len({r.line for r in mine})
+        rejects += mine
+        progress("load", p.source.size, p.source.display)
+    ids = ", ".join(str(p.load_id) for p in group)
+    con.execute(
+        f"""
+        INSERT INTO load_periods
+        SELECT load_id, 'workforce', force_code, CAST(as_at AS VARCHAR), as_at, 'as at',
+               count(*), NULL, NULL
+        FROM workforce WHERE load_id IN ({ids}) GROUP BY ALL
+        """
+    )
+    return rejects
+
+
+def _unreadable(batch: list[PlannedLoad], exc: duckdb.Error) -> InputError:
+    names = ", ".join(p.source.display for p in batch[:5]) + (" …" if len(batch) > 5 else "")
+    return UnreadableFile(
+        f"DuckDB could not read {names}: {str(exc).splitlines()[0]}. Check that the file is "
+        "UTF-8 CSV with a comma delimiter and double-quote quoting, as published.",
+        path=batch[0].source.display,
+    )
+
+
+def _strict_message(plans: list[PlannedLoad], rejects: list[Reject]) -> str:
+    names = {p.load_id: p.source.display for p in plans}
+    lines = [
+        f"  {names[r.load_id]}, line {r.line}, field {r.field or '(whole line)'}: {r.reason}"
+        for r in rejects[:10]
+    ]
+    more = f"\n  … and {len(rejects) - 10} more" if len(rejects) > 10 else ""
+    return (
+        f"--strict: {len(rejects)} row(s) were rejected, so nothing was loaded:\n"
+        + "\n".join(lines)
+        + more
+        + "\nFix the rows, or load without --strict to keep the good rows and record the bad "
+        "ones in rejected_rows."
+    )
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    for table in ("__file_loads", "__scope"):
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        except duckdb.Error:
+            pass
+
+
+__all__ = ["FileResult", "IngestReport", "ingest", "sql_str"]

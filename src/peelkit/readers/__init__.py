@@ -1,0 +1,135 @@
+"""One reader per source format, and recognition of a file's format from its header.
+
+Every reader declares the exact header it accepts; a file is matched on that header alone
+(never on its name), so a renamed file still loads and a changed layout is caught.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from peelkit.errors import UnknownFormat
+from peelkit.readers.base import CsvFormat, Format, csv_fields, first_line
+from peelkit.readers.files import SourceFile
+from peelkit.readers.home_office import CrimeOutcomes, RecordedCrime
+from peelkit.readers.ons import LadCspPfaLookup
+from peelkit.readers.police_uk import PoliceUkOutcomes, PoliceUkStopSearch, PoliceUkStreet
+from peelkit.readers.spreadsheets import (
+    is_ods,
+    recognises_sheet_table,
+    workforce_recognised,
+)
+from peelkit.readers.tidy import DataReturns, Population, PopulationWithBasis
+
+
+class SheetTable(Format):
+    """A Home Office table published as an ODS spreadsheet: loaded by its CSV reader, sheet by sheet."""
+
+    def __init__(self, csv_format: CsvFormat) -> None:
+        self.csv = csv_format
+        self.kind = csv_format.kind
+        self.title = csv_format.title + " (ODS spreadsheet)"
+        self.table = csv_format.table
+
+    def recognises(self, source: SourceFile, head: bytes) -> bool:
+        return recognises_sheet_table(source, head, self.csv)
+
+    def expected(self) -> str:
+        return "an .ods spreadsheet with a sheet whose header row is " + self.csv.expected()
+
+
+class WorkforceTables(Format):
+    kind = "workforce"
+    title = "Home Office police workforce tables (ODS spreadsheet)"
+    table = "workforce"
+
+    def recognises(self, source: SourceFile, head: bytes) -> bool:
+        return workforce_recognised(source, head)
+
+    def expected(self) -> str:
+        return "an .ods spreadsheet whose Table_1 is 'Table 1: Police officers by police force area…'"
+
+
+@cache
+def csv_formats() -> tuple[CsvFormat, ...]:
+    return (
+        PoliceUkStreet(),
+        PoliceUkOutcomes(),
+        PoliceUkStopSearch(),
+        RecordedCrime(),
+        CrimeOutcomes(),
+        LadCspPfaLookup(),
+        Population(),
+        PopulationWithBasis(),
+        DataReturns(),
+    )
+
+
+@cache
+def spreadsheet_formats() -> tuple[Format, ...]:
+    by_kind = {f.kind: f for f in csv_formats()}
+    return (
+        WorkforceTables(),
+        SheetTable(by_kind["recorded_crime"]),
+        SheetTable(by_kind["crime_outcomes"]),
+    )
+
+
+def all_formats() -> tuple[Format, ...]:
+    return csv_formats() + spreadsheet_formats()
+
+
+@dataclass(frozen=True)
+class Recognised:
+    source: SourceFile
+    fmt: Format
+
+
+def recognise(source: SourceFile) -> Format:
+    """The format of ``source``, from its header; UnknownFormat says what was expected."""
+    head = source.head()
+    if is_ods(head):
+        for fmt in spreadsheet_formats():
+            if fmt.recognises(source, head):
+                return fmt
+        raise UnknownFormat(
+            f"{source.display} is a spreadsheet peelkit does not recognise.\n"
+            "Expected one of:\n"
+            + "\n".join(f"  - {f.title}: {f.expected()}" for f in spreadsheet_formats())
+            + "\nIf it is one of these, check that the sheet's header row is exactly as shown; "
+            "otherwise export the table to CSV with one of the CSV headers (peelkit formats).",
+            path=source.display,
+        )
+    for fmt in csv_formats():
+        if fmt.recognises(source, head):
+            return fmt
+    found = first_line(head)
+    found_fields = set(csv_fields(found))
+    closest = max(
+        csv_formats(),
+        key=lambda f: len(found_fields & set(f.header)) / len(found_fields | set(f.header) or {""}),
+    )
+    missing = [c for c in closest.header if c not in found_fields]
+    extra = [c for c in csv_fields(found) if c not in closest.header]
+    detail = ""
+    if missing or extra:
+        detail = (
+            f"\nCompared with the {closest.title} header: "
+            + (f"missing {', '.join(repr(m) for m in missing)}" if missing else "")
+            + ("; " if missing and extra else "")
+            + (f"unexpected {', '.join(repr(e) for e in extra)}" if extra else "")
+            + "."
+        )
+    elif csv_fields(found) != closest.header:
+        detail = f"\nThe columns of the {closest.title} header are all there but in another order."
+    raise UnknownFormat(
+        f"{source.display}: the header is not one peelkit reads.\n"
+        f"  found:    {found[:300]!r}\n"
+        f"  expected: {closest.expected()}  ({closest.title})"
+        f"{detail}\n"
+        "peelkit matches files on their exact header. If this is an official file whose layout "
+        "has changed, a reader must be updated; if it was edited, restore the original header. "
+        "Run 'peelkit formats' to list every header peelkit reads.",
+        path=source.display,
+    )

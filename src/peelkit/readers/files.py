@@ -1,0 +1,125 @@
+"""Source files as peelkit sees them: plain files, or members of a zip archive.
+
+``discover`` turns the paths a user gives (files, folders, zips, in any mix) into
+:class:`SourceFile` objects, each able to open its bytes, so readers never care whether a file
+sits on disk or inside an archive. Zip members are read straight from the archive, never
+unpacked to disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from peelkit.errors import UnreadableFile
+
+SUFFIXES = (".csv", ".ods", ".zip")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file to load: a file on disk, or one member of a zip archive."""
+
+    path: Path
+    member: str | None = None
+    size: int = 0
+    _zip: zipfile.ZipFile | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def display(self) -> str:
+        return f"{self.path}!{self.member}" if self.member else str(self.path)
+
+    @property
+    def name(self) -> str:
+        return Path(self.member).name if self.member else self.path.name
+
+    def open(self) -> IO[bytes]:
+        try:
+            if self.member is not None and self._zip is not None:
+                return self._zip.open(self.member)
+            return self.path.open("rb")
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise UnreadableFile(f"Cannot read {self.display}: {exc}", path=self.display) from exc
+
+    def head(self, size: int = 65536) -> bytes:
+        with self.open() as fh:
+            return fh.read(size)
+
+    def read_bytes(self) -> bytes:
+        with self.open() as fh:
+            return fh.read()
+
+
+@dataclass(frozen=True)
+class Digest:
+    sha256: str
+    newlines: int
+    ends_with_newline: bool
+
+    @property
+    def lines(self) -> int:
+        return self.newlines + (0 if self.ends_with_newline else 1)
+
+
+def digest(source: SourceFile, chunk: int = 1 << 22) -> Digest:
+    """The file's sha256 and its line count, in one pass over the bytes."""
+    h = hashlib.sha256()
+    newlines = 0
+    last = b""
+    with source.open() as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+            newlines += block.count(b"\n")
+            last = block[-1:]
+    return Digest(h.hexdigest(), newlines, last in (b"\n", b""))
+
+
+def discover(paths: Iterable[Path]) -> list[SourceFile]:
+    """Every loadable file under ``paths``: files as given, folders walked, zips opened."""
+    found: list[SourceFile] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise UnreadableFile(
+                f"{path} does not exist. Give a file, a folder or a zip archive.", path=str(path)
+            )
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if child.suffix.lower() in SUFFIXES and not child.name.startswith("."):
+                    found.extend(_expand(child))
+        else:
+            found.extend(_expand(path))
+    return found
+
+
+def _expand(path: Path) -> list[SourceFile]:
+    if path.suffix.lower() == ".zip":
+        return _zip_members(path)
+    return [SourceFile(path=path, size=path.stat().st_size)]
+
+
+def _zip_members(path: Path) -> list[SourceFile]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnreadableFile(
+            f"{path} is not a readable zip archive ({exc}). Download it again, or unpack it and "
+            "give the folder instead.",
+            path=str(path),
+        ) from exc
+    members = [
+        info
+        for info in archive.infolist()
+        if not info.is_dir()
+        and Path(info.filename).suffix.lower() in (".csv", ".ods")
+        and not Path(info.filename).name.startswith(".")
+        and "__MACOSX" not in info.filename
+    ]
+    return [
+        SourceFile(path=path, member=info.filename, size=info.file_size, _zip=archive)
+        for info in sorted(members, key=lambda i: i.filename)
+    ]

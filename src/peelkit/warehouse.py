@@ -1,0 +1,149 @@
+"""The warehouse: one DuckDB file holding reference data, the load ledger and the facts.
+
+``open_warehouse`` creates the schema when needed and refreshes the reference tables from the
+package. Facts are only ever written by :mod:`peelkit.ingest`, one transaction per ingest, so a
+failed or killed load leaves the file exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from peelkit import reference
+from peelkit.errors import WarehouseError
+
+DEFAULT_PATH = Path("peelkit.duckdb")
+SCHEMA_VERSION = "1"
+
+#: The fact tables, in the order docs/warehouse.md describes them.
+FACT_TABLES = (
+    "police_uk_street",
+    "police_uk_outcomes",
+    "police_uk_stop_search",
+    "recorded_crime",
+    "crime_outcomes",
+    "population",
+    "data_returns",
+    "lad_csp_pfa",
+    "workforce",
+)
+REFERENCE_TABLES = (
+    "forces",
+    "force_aliases",
+    "outcome_types",
+    "offence_classification",
+    "data_return_items",
+)
+LEDGER_TABLES = ("loads", "rejected_rows", "load_periods")
+
+
+def schema_sql() -> str:
+    return resources.files("peelkit").joinpath("schema.sql").read_text("utf-8")
+
+
+def _connect(path: Path | str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise WarehouseError(
+            f"Cannot open the warehouse {path}: {exc}. If another peelkit command is using it, "
+            "wait for it to finish; if the file is not a DuckDB database, choose another path "
+            "with --warehouse."
+        ) from exc
+
+
+def open_warehouse(path: Path | str = DEFAULT_PATH) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) a warehouse for writing, with reference tables up to date."""
+    con = _connect(path, read_only=False)
+    try:
+        version = _schema_version(con)
+        if version not in (None, SCHEMA_VERSION):
+            raise WarehouseError(
+                f"{path} has warehouse schema version {version}; this peelkit writes version "
+                f"{SCHEMA_VERSION}. Use a new --warehouse file or the peelkit that made it."
+            )
+        con.execute("BEGIN")
+        con.execute(schema_sql())
+        con.execute(
+            "INSERT OR REPLACE INTO peelkit_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
+        )
+        _refresh_reference(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def open_read_only(path: Path | str = DEFAULT_PATH) -> duckdb.DuckDBPyConnection:
+    """Open an existing warehouse read-only (for queries and reports)."""
+    if not Path(path).exists():
+        raise WarehouseError(
+            f"There is no warehouse at {path}. Run 'peelkit ingest PATH...' or 'peelkit demo' "
+            "first, or point --warehouse at an existing file."
+        )
+    con = _connect(path, read_only=True)
+    if _schema_version(con) is None:
+        con.close()
+        raise WarehouseError(f"{path} is a DuckDB file but not a peelkit warehouse.")
+    return con
+
+
+@contextmanager
+def reading(path: Path | str = DEFAULT_PATH) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = open_read_only(path)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'peelkit_meta'"
+    ).fetchone()
+    if not exists or exists[0] == 0:
+        return None
+    row = con.execute("SELECT value FROM peelkit_meta WHERE key = 'schema_version'").fetchone()
+    return None if row is None else str(row[0])
+
+
+def _refresh_reference(con: duckdb.DuckDBPyConnection) -> None:
+    for table in REFERENCE_TABLES:
+        con.execute(f"DELETE FROM {table}")
+    con.executemany(
+        "INSERT INTO forces VALUES (?, ?, ?, ?, ?, ?)",
+        [(f.code, f.name, f.ons_name, f.slug, f.kind, f.country) for f in reference.forces()],
+    )
+    con.executemany(
+        "INSERT INTO force_aliases VALUES (?, ?, ?)", list(reference.force_alias_rows())
+    )
+    con.executemany(
+        "INSERT INTO outcome_types VALUES (?, ?, ?, ?, ?)",
+        [
+            (o.number, o.description, o.figure_4_group, o.figure_4_order, o.introduced)
+            for o in reference.outcome_types()
+        ],
+    )
+    con.executemany(
+        "INSERT INTO offence_classification VALUES (?, ?, ?, ?, ?)",
+        [(o.code, o.description, o.group, o.subgroup, o.crime_category) for o in reference.offences()],
+    )
+    con.executemany(
+        "INSERT INTO data_return_items VALUES (?, ?, ?, ?)",
+        [(i.item, i.description, i.unit, i.period_kind) for i in reference.data_return_items()],
+    )
+
+
+def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every ledger and fact table, sorted: used to prove a failed load changed nothing."""
+    out: dict[str, list[tuple[object, ...]]] = {}
+    for table in LEDGER_TABLES + FACT_TABLES:
+        rows = con.execute(f"SELECT * FROM {table}").fetchall()
+        out[table] = sorted(rows, key=repr)
+    return out
