@@ -80,6 +80,7 @@ class SampleSpec:
     first_month: date = date(2015, 7, 1)
     seed: int = 2016
     police_uk: bool = True
+    police_uk_kinds: tuple[str, ...] = ("street", "outcomes", "stop-and-search")
     home_office: bool = True
     tidy: bool = True
     gaps: bool = True
@@ -166,11 +167,12 @@ def _write_police_uk(root: Path, spec: SampleSpec, rng: random.Random) -> list[P
                     f"On or near Synthetic Street,{lsoa},Synthetic {lsoa[-4:]},"
                     f"{crime_type},{outcome},\n"
                 )
-            path = folder / f"{label}-{force.slug}-street.csv"
-            path.write_text(street.getvalue(), encoding="utf-8")
-            written.append(path)
+            if "street" in spec.police_uk_kinds:
+                path = folder / f"{label}-{force.slug}-street.csv"
+                path.write_text(street.getvalue(), encoding="utf-8")
+                written.append(path)
 
-            if not (spec.gaps and force.slug == "dorset" and month == months[-2 if len(months) > 1 else 0]):
+            if "outcomes" in spec.police_uk_kinds and not (spec.gaps and force.slug == "dorset" and month == months[-2 if len(months) > 1 else 0]):
                 outcomes = io.StringIO()
                 outcomes.write(OUTCOMES_HEADER + "\n")
                 for crime_id in ids:
@@ -183,6 +185,8 @@ def _write_police_uk(root: Path, spec: SampleSpec, rng: random.Random) -> list[P
                 path.write_text(outcomes.getvalue(), encoding="utf-8")
                 written.append(path)
 
+            if "stop-and-search" not in spec.police_uk_kinds:
+                continue
             searches = io.StringIO()
             searches.write(STOP_SEARCH_HEADER + "\n")
             for _ in range(max(1, n // 10)):

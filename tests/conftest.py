@@ -1,0 +1,45 @@
+"""Shared fixtures: the real data folder (read-only, never copied) and fresh warehouses."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from peelkit.warehouse import open_warehouse
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_folder() -> Path:
+    configured = os.environ.get("PEELKIT_SHARED")
+    return Path(configured) if configured else REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """../shared/data/real: the real public files the tests load (read-only)."""
+    folder = shared_folder() / "data" / "real"
+    if not folder.is_dir():
+        pytest.fail(
+            f"The real data folder {folder} is missing. Tests read it from ../shared/data/real "
+            "beside the repository, or from $PEELKIT_SHARED/data/real."
+        )
+    return folder
+
+
+@pytest.fixture
+def warehouse_path(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse.duckdb"
+
+
+@pytest.fixture
+def warehouse(warehouse_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = open_warehouse(warehouse_path)
+    try:
+        yield con
+    finally:
+        con.close()
