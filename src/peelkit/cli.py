@@ -36,9 +36,7 @@ app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 
-WarehouseOpt = Annotated[
-    Path, typer.Option("--warehouse", "-w", help="The DuckDB warehouse file.")
-]
+WarehouseOpt = Annotated[Path, typer.Option("--warehouse", "-w", help="The DuckDB warehouse file.")]
 
 
 def main() -> None:
@@ -80,14 +78,18 @@ class _RichProgress:
 
 @app.command("ingest")
 def ingest_command(
-    paths: Annotated[list[Path], typer.Argument(help="Files, folders or zip archives, in any mix.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files, folders or zip archives, in any mix.")
+    ],
     warehouse: WarehouseOpt = DEFAULT_PATH,
     strict: Annotated[
         bool, typer.Option(help="Fail the whole load if any row is rejected.")
     ] = False,
     force: Annotated[
         str | None,
-        typer.Option(help="The force of files that do not say (e.g. a renamed stop-and-search file)."),
+        typer.Option(
+            help="The force of files that do not say (e.g. a renamed stop-and-search file)."
+        ),
     ] = None,
 ) -> None:
     """Load source files into the warehouse: all of them, or none."""
@@ -103,8 +105,14 @@ def ingest_command(
 
 def _print_report(report: IngestReport) -> None:
     table = Table(title=f"Ingest into the warehouse ({report.seconds:.1f} s)")
-    for column, justify in (("kind", "left"), ("files", "right"), ("rows read", "right"),
-                            ("loaded", "right"), ("rejected", "right"), ("already loaded", "right")):
+    for column, justify in (
+        ("kind", "left"),
+        ("files", "right"),
+        ("rows read", "right"),
+        ("loaded", "right"),
+        ("rejected", "right"),
+        ("already loaded", "right"),
+    ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     kinds = sorted({f.kind for f in report.files})
     for kind in kinds:
@@ -144,13 +152,15 @@ def _print_report(report: IngestReport) -> None:
 @app.command("coverage")
 def coverage_command(
     warehouse: WarehouseOpt = DEFAULT_PATH,
-    force: Annotated[str | None, typer.Option(help="One force: code, police.uk id or name.")] = None,
+    force: Annotated[
+        str | None, typer.Option(help="One force: code, police.uk id or name.")
+    ] = None,
     source: Annotated[str | None, typer.Option(help="One source, e.g. police_uk_street.")] = None,
     all_rows: Annotated[
         bool, typer.Option("--all", help="List every force-period, not only the gaps.")
     ] = False,
 ) -> None:
-    """What the warehouse holds per force, period and source: present, partial or absent, and why."""
+    """Per force, period and source: present, partial or absent, and why."""
     with _reading(warehouse) as con:
         where, params = _coverage_filter(force, source)
         summary = con.execute(
@@ -186,9 +196,11 @@ def coverage_command(
 def _coverage_filter(force: str | None, source: str | None) -> tuple[str, list[str]]:
     clauses, params = [], []
     if force:
-        by_any = {f.code: f.code for f in reference.forces()} | {
-            f.slug: f.code for f in reference.forces()
-        } | reference.force_aliases()
+        by_any = (
+            {f.code: f.code for f in reference.forces()}
+            | {f.slug: f.code for f in reference.forces()}
+            | reference.force_aliases()
+        )
         if force not in by_any:
             raise typer.BadParameter(
                 f"{force!r} is not a known force. Closest: "
@@ -272,8 +284,9 @@ def demo_command(
     console.print(f"Wrote {len(files):,} files under {out}/", highlight=False)
     ingest_command([out], warehouse=warehouse, strict=False, force=None)
     coverage_command(warehouse=warehouse, force=None, source=None, all_rows=False)
-    console.print(f"The warehouse is {warehouse}. Try: peelkit query \"SELECT * FROM loads\"",
-                  highlight=False)
+    console.print(
+        f'The warehouse is {warehouse}. Try: peelkit query "SELECT * FROM loads"', highlight=False
+    )
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ class UnknownForce(InputError):
 
 
 class MissingContext(InputError):
-    """The file does not say which force or month it covers (e.g. a renamed stop-and-search file)."""
+    """The file does not say which force or month it covers (e.g. a renamed file)."""
 
 
 class RejectedRows(InputError):

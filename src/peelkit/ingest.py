@@ -10,13 +10,14 @@ killed ingest leaves the warehouse exactly as it was.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -35,8 +36,14 @@ BATCH_BYTES = 768 * 1024 * 1024
 Progress = Callable[[str, int, str], None]
 """progress(event, amount, label): event is 'hash-total', 'hash', 'load-total' or 'load'."""
 
-STRUCTURAL = {"MISSING COLUMNS", "TOO MANY COLUMNS", "UNQUOTED VALUE", "LINE SIZE OVER MAXIMUM",
-              "INVALID ENCODING", "INVALID STATE"}
+STRUCTURAL = {
+    "MISSING COLUMNS",
+    "TOO MANY COLUMNS",
+    "UNQUOTED VALUE",
+    "LINE SIZE OVER MAXIMUM",
+    "INVALID ENCODING",
+    "INVALID STATE",
+}
 CAST_VALUE = re.compile(r'Could not convert string "(.*)" to', re.DOTALL)
 
 
@@ -108,7 +115,9 @@ def ingest(
     for s, fmt in recognised:
         d = digests[s.display]
         if d.sha256 in known:
-            report.files.append(FileResult(s.display, fmt.kind, "already loaded", known[d.sha256], s.size))
+            report.files.append(
+                FileResult(s.display, fmt.kind, "already loaded", known[d.sha256], s.size)
+            )
             continue
         known[d.sha256] = next_id
         force_code, month = contexts[s.display]
@@ -130,8 +139,16 @@ def ingest(
         report.rejects = rejects
     for p in plans:
         report.files.append(
-            FileResult(p.source.display, p.fmt.kind, "loaded", p.load_id, p.source.size,
-                       p.rows_read, p.rows_loaded, p.rows_rejected)
+            FileResult(
+                p.source.display,
+                p.fmt.kind,
+                "loaded",
+                p.load_id,
+                p.source.size,
+                p.rows_read,
+                p.rows_loaded,
+                p.rows_rejected,
+            )
         )
     report.files.sort(key=lambda f: f.load_id)
     report.seconds = time.perf_counter() - started
@@ -139,9 +156,11 @@ def ingest(
 
 
 def _resolve_force(name: str) -> str:
-    by_any = {f.code: f.code for f in reference.forces()} | {
-        f.slug: f.code for f in reference.forces()
-    } | reference.force_aliases()
+    by_any = (
+        {f.code: f.code for f in reference.forces()}
+        | {f.slug: f.code for f in reference.forces()}
+        | reference.force_aliases()
+    )
     if name in by_any:
         return by_any[name]
     closest = reference.closest_force_names(name)
@@ -155,7 +174,9 @@ def _resolve_force(name: str) -> str:
     )
 
 
-def _context(source: SourceFile, fmt: Format, override: str | None) -> tuple[str | None, object]:
+def _context(
+    source: SourceFile, fmt: Format, override: str | None
+) -> tuple[str | None, date | None]:
     force_code, month = fmt.context(source)
     if override:
         force_code = override
@@ -172,7 +193,10 @@ def _context(source: SourceFile, fmt: Format, override: str | None) -> tuple[str
 
 # -- the load itself, inside the transaction -------------------------------------------------
 
-def _load(con: duckdb.DuckDBPyConnection, plans: list[PlannedLoad], progress: Progress) -> list[Reject]:
+
+def _load(
+    con: duckdb.DuckDBPyConnection, plans: list[PlannedLoad], progress: Progress
+) -> list[Reject]:
     now = datetime.now(UTC)
     progress("load-total", sum(p.source.size for p in plans), "")
     con.execute(
@@ -219,8 +243,17 @@ def _load(con: duckdb.DuckDBPyConnection, plans: list[PlannedLoad], progress: Pr
         "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
-                p.load_id, str(p.source.path), p.source.member, p.digest.sha256, p.fmt.kind,
-                p.source.size, p.rows_read, p.rows_loaded, p.rows_rejected, now, finished,
+                p.load_id,
+                str(p.source.path),
+                p.source.member,
+                p.digest.sha256,
+                p.fmt.kind,
+                p.source.size,
+                p.rows_read,
+                p.rows_loaded,
+                p.rows_rejected,
+                now,
+                finished,
                 __version__,
             )
             for p in plans
@@ -290,11 +323,13 @@ def _load_csv_batch(
     con.execute("DELETE FROM __file_loads")
     con.executemany(
         "INSERT INTO __file_loads VALUES (?, ?, ?, ?, ?)",
-        [(part.duck_path, p.load_id, p.force_code, p.month, part.line_offset)
-         for p in batch for part in p.parts],
+        [
+            (part.duck_path, p.load_id, p.force_code, p.month, part.line_offset)
+            for p in batch
+            for part in p.parts
+        ],
     )
     paths = [part.duck_path for p in batch for part in p.parts]
-    label = batch[0].source.display if len(batch) == 1 else f"{len(batch)} {fmt.title} files"
     if not paths:  # spreadsheets without a matching sheet cannot get here; keep the ledger right
         return []
     rejects_name = f"__rejects_{next(_batch_counter)}"
@@ -336,7 +371,6 @@ def _load_csv_batch(
         for part in p.parts:
             if part.duck_path.startswith("memory://"):
                 memfs.rm_file(part.duck_path)
-    del label
     return rejects
 
 
@@ -413,9 +447,7 @@ def _empty_file_periods(con: duckdb.DuckDBPyConnection, plans: list[PlannedLoad]
         if p.rows_loaded == 0 and p.force_code and p.month is not None
     ]
     if rows:
-        con.executemany(
-            "INSERT INTO load_periods VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)", rows
-        )
+        con.executemany("INSERT INTO load_periods VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)", rows)
 
 
 def _load_workforce(
@@ -469,10 +501,8 @@ def _strict_message(plans: list[PlannedLoad], rejects: list[Reject]) -> str:
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
     for table in ("__file_loads", "__scope"):
-        try:
+        with contextlib.suppress(duckdb.Error):
             con.execute(f"DROP TABLE IF EXISTS {table}")
-        except duckdb.Error:
-            pass
 
 
 __all__ = ["FileResult", "IngestReport", "ingest", "sql_str"]

@@ -196,12 +196,24 @@ WITH lp AS (
     FROM load_periods
     GROUP BY ALL
 ),
+families AS (
+    -- Sources published together share their months: a police.uk archive month holds street,
+    -- outcomes and stop-and-search files, so a month missing from one kind is a gap in it.
+    SELECT DISTINCT source, period_kind,
+           CASE WHEN source LIKE 'police_uk_%' THEN 'police.uk' ELSE source END AS family
+    FROM lp WHERE period_kind IN ('month', 'quarter', 'year')
+),
+ranges AS (
+    SELECT family, period_kind, min(period_start) AS lo, max(period_start) AS hi
+    FROM lp JOIN families USING (source, period_kind)
+    GROUP BY ALL
+),
 filled AS (
-    SELECT s.source, CAST(t.d AS DATE) AS period_start, s.period_kind
-    FROM (SELECT source, period_kind, min(period_start) AS lo, max(period_start) AS hi
-          FROM lp WHERE period_kind IN ('month', 'quarter', 'year') GROUP BY ALL) AS s,
-         LATERAL generate_series(s.lo, s.hi,
-             CASE s.period_kind WHEN 'month' THEN INTERVAL 1 MONTH
+    SELECT f.source, CAST(t.d AS DATE) AS period_start, f.period_kind
+    FROM families AS f
+    JOIN ranges AS r USING (family, period_kind),
+         LATERAL generate_series(r.lo, r.hi,
+             CASE f.period_kind WHEN 'month' THEN INTERVAL 1 MONTH
                                 WHEN 'quarter' THEN INTERVAL 3 MONTH
                                 ELSE INTERVAL 1 YEAR END) AS t(d)
 ),
@@ -254,7 +266,7 @@ SELECT
              AND u.force_code IN (SELECT force_code FROM forces_with_asb)
             THEN 'no anti-social behaviour rows, although other months of this force have them'
     END AS reason,
-    coalesce(lp.rows, 0) AS rows,
+    CAST(coalesce(lp.rows, 0) AS BIGINT) AS rows,
     lp.load_ids
 FROM universe AS u
 JOIN forces AS f ON f.code = u.force_code

@@ -67,8 +67,14 @@ OUTCOME_TYPES = (
 )
 
 # Rough relative sizes of forces (the Metropolitan Police is by far the largest).
-_BIG = {"metropolitan": 12.0, "greater-manchester": 4.0, "west-midlands": 4.0,
-        "west-yorkshire": 3.5, "thames-valley": 3.0, "city-of-london": 0.15}
+_BIG = {
+    "metropolitan": 12.0,
+    "greater-manchester": 4.0,
+    "west-midlands": 4.0,
+    "west-yorkshire": 3.5,
+    "thames-valley": 3.0,
+    "city-of-london": 0.15,
+}
 
 
 @dataclass(frozen=True)
@@ -172,7 +178,11 @@ def _write_police_uk(root: Path, spec: SampleSpec, rng: random.Random) -> list[P
                 path.write_text(street.getvalue(), encoding="utf-8")
                 written.append(path)
 
-            if "outcomes" in spec.police_uk_kinds and not (spec.gaps and force.slug == "dorset" and month == months[-2 if len(months) > 1 else 0]):
+            if "outcomes" in spec.police_uk_kinds and not (
+                spec.gaps
+                and force.slug == "dorset"
+                and month == months[-2 if len(months) > 1 else 0]
+            ):
                 outcomes = io.StringIO()
                 outcomes.write(OUTCOMES_HEADER + "\n")
                 for crime_id in ids:
@@ -234,20 +244,43 @@ def _write_home_office(root: Path, spec: SampleSpec, rng: random.Random) -> list
                     continue
                 scale = 40_000 if fraud_body else 180_000 * weights.get(body.slug, 0.01)
                 count = max(0, int(rng.expovariate(1.0) * scale / 60))
-                writer.writerow([year, quarter, _prc_name(body), offence.description,
-                                 offence.group, offence.subgroup, offence.code, _ho_count(count)])
+                writer.writerow(
+                    [
+                        year,
+                        quarter,
+                        _prc_name(body),
+                        offence.description,
+                        offence.group,
+                        offence.subgroup,
+                        offence.code,
+                        _ho_count(count),
+                    ]
+                )
                 if fraud_body or count == 0 or body.kind != "territorial":
                     continue
                 remaining = count
                 for outcome in outcome_types[:19]:
-                    share = remaining if outcome.number == 18 else int(remaining * rng.random() * 0.2)
+                    share = (
+                        remaining if outcome.number == 18 else int(remaining * rng.random() * 0.2)
+                    )
                     remaining -= share
                     if share:
-                        owriter.writerow([year, quarter, _prc_name(body), offence.description,
-                                          offence.group, offence.subgroup, offence.code,
-                                          outcome.description, outcome.figure_4_group,
-                                          outcome.number, _ho_count(share),
-                                          _ho_count(int(share * 1.05))])
+                        owriter.writerow(
+                            [
+                                year,
+                                quarter,
+                                _prc_name(body),
+                                offence.description,
+                                offence.group,
+                                offence.subgroup,
+                                offence.code,
+                                outcome.description,
+                                outcome.figure_4_group,
+                                outcome.number,
+                                _ho_count(share),
+                                _ho_count(int(share * 1.05)),
+                            ]
+                        )
     p1 = root / "prc-pfa-synthetic.csv"
     p1.write_text(prc.getvalue(), encoding="utf-8")
     p2 = root / "prc-outcomes-synthetic.csv"
@@ -273,17 +306,34 @@ def _write_tidy(root: Path, spec: SampleSpec, rng: random.Random) -> list[Path]:
     out.writerow(["force", "item", "period", "value", "unit", "note"])
     period = "2015-07-01/2016-06-30"
     for force in reference.territorial_forces():
-        people = 57_885_413 * weights[force.slug]
+        people = int(57_885_413 * weights[force.slug])
         calls = int(people * 0.1 * (0.8 + rng.random() * 0.4))
         out.writerow([force.ons_name, "calls_for_assistance", period, calls, "calls", LABEL])
         if spec.gaps and force.slug == "durham":
-            out.writerow([force.ons_name, "domestic_abuse_arrests", period, "could not supply",
-                          "arrests", "no arrest data"])
+            out.writerow(
+                [
+                    force.ons_name,
+                    "domestic_abuse_arrests",
+                    period,
+                    "could not supply",
+                    "arrests",
+                    "no arrest data",
+                ]
+            )
         else:
-            out.writerow([force.ons_name, "domestic_abuse_arrests", period,
-                          int(people * 0.004), "arrests", LABEL])
-        out.writerow([force.ons_name, "ocgs_active", "2016-07-01", int(people * 46 / 1e6),
-                      "groups", LABEL])
+            out.writerow(
+                [
+                    force.ons_name,
+                    "domestic_abuse_arrests",
+                    period,
+                    int(people * 0.004),
+                    "arrests",
+                    LABEL,
+                ]
+            )
+        out.writerow(
+            [force.ons_name, "ocgs_active", "2016-07-01", int(people * 46 / 1e6), "groups", LABEL]
+        )
     p2 = root / "data-returns-synthetic.csv"
     p2.write_text(ret.getvalue(), encoding="utf-8")
     return [p1, p2]

@@ -132,7 +132,10 @@ def _refresh_reference(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.executemany(
         "INSERT INTO offence_classification VALUES (?, ?, ?, ?, ?)",
-        [(o.code, o.description, o.group, o.subgroup, o.crime_category) for o in reference.offences()],
+        [
+            (o.code, o.description, o.group, o.subgroup, o.crime_category)
+            for o in reference.offences()
+        ],
     )
     con.executemany(
         "INSERT INTO data_return_items VALUES (?, ?, ?, ?)",
@@ -141,7 +144,7 @@ def _refresh_reference(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every ledger and fact table, sorted: used to prove a failed load changed nothing."""
+    """Every row of every ledger and fact table, sorted (proves a failed load changed nothing)."""
     out: dict[str, list[tuple[object, ...]]] = {}
     for table in LEDGER_TABLES + FACT_TABLES:
         rows = con.execute(f"SELECT * FROM {table}").fetchall()

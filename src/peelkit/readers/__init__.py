@@ -24,7 +24,7 @@ from peelkit.readers.tidy import DataReturns, Population, PopulationWithBasis
 
 
 class SheetTable(Format):
-    """A Home Office table published as an ODS spreadsheet: loaded by its CSV reader, sheet by sheet."""
+    """A Home Office table published as ODS: loaded by its CSV reader, sheet by sheet."""
 
     def __init__(self, csv_format: CsvFormat) -> None:
         self.csv = csv_format
@@ -48,7 +48,9 @@ class WorkforceTables(Format):
         return workforce_recognised(source, head)
 
     def expected(self) -> str:
-        return "an .ods spreadsheet whose Table_1 is 'Table 1: Police officers by police force area…'"
+        return (
+            "an .ods spreadsheet whose Table_1 is 'Table 1: Police officers by police force area…'"
+        )
 
 
 @cache

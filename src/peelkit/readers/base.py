@@ -184,7 +184,7 @@ class CsvFormat(Format):
 
     def accepted_rows_sql(self) -> str:
         """Rows of the files accepted, per load in __scope (a table may merge repeated rows)."""
-        return f"SELECT load_id, count(*) FROM {self.table} WHERE load_id IN (SELECT load_id FROM __scope) GROUP BY load_id"
+        return f"SELECT load_id, count(*) FROM {self.table} WHERE {IN_SCOPE} GROUP BY load_id"
 
     @abstractmethod
     def periods_sql(self) -> str:
@@ -192,7 +192,11 @@ class CsvFormat(Format):
 
     def cast_reason(self, column: str, value: str | None) -> str:
         col = next((c for c in self.columns if c.name == column), None)
-        expect = col.expect if col and col.expect else f"expected a value of type {col.type if col else '?'}"
+        expect = (
+            col.expect
+            if col and col.expect
+            else f"expected a value of type {col.type if col else '?'}"
+        )
         if value == "":
             return f"{expect}; the field is empty"
         return f"{expect}; found {value!r}"
@@ -237,7 +241,8 @@ class CsvFormat(Format):
         try:
             for check in self.all_checks():
                 found = con.execute(
-                    f"SELECT __line, __raw FROM __slow_rows WHERE coalesce(({check.bad_when}), FALSE) "
+                    "SELECT __line, __raw FROM __slow_rows "
+                    f"WHERE coalesce(({check.bad_when}), FALSE) "
                     "ORDER BY __line"
                 ).fetchall()
                 rejects.extend(
@@ -250,6 +255,7 @@ class CsvFormat(Format):
 
 
 # Vocabularies shared by several readers --------------------------------------------------------
+
 
 def force_name_enum() -> str:
     return reference.sql_enum(tuple(reference.force_aliases()))
@@ -270,7 +276,7 @@ def outcome_type_enum() -> str:
     return reference.sql_enum(tuple(str(o.number) for o in reference.outcome_types()))
 
 
-FORCE_CODE_SQL = "(SELECT code FROM force_aliases WHERE alias = CAST({col} AS VARCHAR))"
+IN_SCOPE = "load_id IN (SELECT load_id FROM __scope)"
 
 COUNT_PATTERN = r"\s*-?(\d+|\d{1,3}(,\d{3})+)\s*"
 

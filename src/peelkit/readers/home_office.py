@@ -12,6 +12,7 @@ Figure 4 needs) and outcomes *recorded in the quarter* whatever the offence date
 from __future__ import annotations
 
 from peelkit.readers.base import (
+    IN_SCOPE,
     Col,
     CsvFormat,
     count_check,
@@ -69,7 +70,7 @@ class RecordedCrime(CsvFormat):
         """
 
     def accepted_rows_sql(self) -> str:
-        return "SELECT load_id, sum(source_rows) FROM recorded_crime WHERE load_id IN (SELECT load_id FROM __scope) GROUP BY 1"
+        return f"SELECT load_id, sum(source_rows) FROM recorded_crime WHERE {IN_SCOPE} GROUP BY 1"
 
     def periods_sql(self) -> str:
         return f"""
@@ -125,7 +126,7 @@ class CrimeOutcomes(CsvFormat):
         """
 
     def accepted_rows_sql(self) -> str:
-        return "SELECT load_id, sum(source_rows) FROM crime_outcomes WHERE load_id IN (SELECT load_id FROM __scope) GROUP BY 1"
+        return f"SELECT load_id, sum(source_rows) FROM crime_outcomes WHERE {IN_SCOPE} GROUP BY 1"
 
     def periods_sql(self) -> str:
         return f"""

@@ -40,8 +40,8 @@ class LadCspPfaLookup(CsvFormat):
             ),
             Check(
                 "PFA16NM",
-                "CAST(\"PFA16CD\" AS VARCHAR) <> (SELECT code FROM force_aliases "
-                "WHERE alias = CAST(\"PFA16NM\" AS VARCHAR))",
+                'CAST("PFA16CD" AS VARCHAR) <> (SELECT code FROM force_aliases '
+                'WHERE alias = CAST("PFA16NM" AS VARCHAR))',
                 "the PFA name is a name of a different force than the PFA code",
             ),
         )

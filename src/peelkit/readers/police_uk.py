@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+
 from peelkit import reference
 from peelkit.readers.base import Col, CsvFormat, force_name_enum
 from peelkit.readers.files import SourceFile
@@ -39,7 +40,7 @@ ASB = "Anti-social behaviour"
 
 
 def archive_context(source: SourceFile) -> tuple[str | None, date | None]:
-    """Force code and month from an archive-layout file name, e.g. 2016-01-city-of-london-street.csv."""
+    """Force code and month from an archive-layout name (2016-01-city-of-london-street.csv)."""
     match = ARCHIVE_NAME.search(source.name)
     if not match:
         return None, None
@@ -51,7 +52,7 @@ def archive_context(source: SourceFile) -> tuple[str | None, date | None]:
 
 
 class _PoliceUkFormat(CsvFormat):
-    dateformat = "%Y-%m"
+    dateformat: str | None = "%Y-%m"
 
     def context(self, source: SourceFile) -> tuple[str | None, date | None]:
         return archive_context(source)
@@ -119,9 +120,7 @@ class PoliceUkOutcomes(_PoliceUkFormat):
     force_columns = ("Reported by", "Falls within")
 
     def __init__(self) -> None:
-        self.columns = _located_columns(
-            (Col("Outcome type", required=True),)
-        )
+        self.columns = _located_columns((Col("Outcome type", required=True),))
 
     def insert_sql(self, rows: str) -> str:
         return f"""
@@ -151,7 +150,9 @@ class PoliceUkStopSearch(_PoliceUkFormat):
         self.columns = (
             Col(
                 "Type",
-                reference.sql_enum(("Person search", "Vehicle search", "Person and Vehicle search")),
+                reference.sql_enum(
+                    ("Person search", "Vehicle search", "Person and Vehicle search")
+                ),
                 "expected Person search, Vehicle search or Person and Vehicle search",
                 required=True,
             ),

@@ -139,14 +139,20 @@ def workforce_rows(
         if not match:
             continue
         worker_type = match.group(2).strip().lower()
-        unit = "headcount" if any("headcount" in cell_text(c).lower() for r in rows[:6] for c in r) else "full-time equivalent"
+        unit = (
+            "headcount"
+            if any("headcount" in cell_text(c).lower() for r in rows[:6] for c in r)
+            else "full-time equivalent"
+        )
         dates_at = next(
             (i for i, r in enumerate(rows[:12]) if sum(isinstance(c, datetime) for c in r) >= 2),
             None,
         )
         if dates_at is None:
             continue
-        date_columns = [(j, c.date()) for j, c in enumerate(rows[dates_at]) if isinstance(c, datetime)]
+        date_columns = [
+            (j, c.date()) for j, c in enumerate(rows[dates_at]) if isinstance(c, datetime)
+        ]
         seen_west_midlands = False
         for i in range(dates_at + 1, len(rows)):
             row = rows[i]
@@ -185,8 +191,13 @@ def workforce_rows(
                         value = float(cleaned)
                     except ValueError:
                         rejects.append(
-                            Reject(load_id, i + 1, f"{sheet} {as_at.isoformat()}",
-                                   f"expected a number; found {value!r}", label)
+                            Reject(
+                                load_id,
+                                i + 1,
+                                f"{sheet} {as_at.isoformat()}",
+                                f"expected a number; found {value!r}",
+                                label,
+                            )
                         )
                         continue
                 if isinstance(value, (int, float)):

@@ -44,14 +44,27 @@ class Population(CsvFormat):
 
     def __init__(self) -> None:
         self.columns = (
-            Col("code", force_any_name_enum(), "expected an ONS PFA code or force name", required=True),
+            Col(
+                "code",
+                force_any_name_enum(),
+                "expected an ONS PFA code or force name",
+                required=True,
+            ),
             Col("year", required=True),
             Col("population", "UBIGINT", "expected a whole number of people", required=True),
-            Col("households", "UBIGINT", "expected a whole number of households, or empty if unknown"),
+            Col(
+                "households",
+                "UBIGINT",
+                "expected a whole number of households, or empty if unknown",
+            ),
             Col("source", required=True),
         )
         self.checks = (
-            Check("year", "NOT regexp_full_match(year, '(19|20)\\d{2}')", "expected a year such as 2015"),
+            Check(
+                "year",
+                "NOT regexp_full_match(year, '(19|20)\\d{2}')",
+                "expected a year such as 2015",
+            ),
         )
         if self.with_basis:
             self.columns = (*self.columns, Col("basis", required=True))
@@ -68,12 +81,13 @@ class Population(CsvFormat):
         basis = "basis" if self.with_basis else "'resident'"
         return f"""
         INSERT INTO population
-        SELECT {_force_code("code")}, CAST(year AS SMALLINT), population, households, {basis}, source, load_id
+        SELECT {_force_code("code")}, CAST(year AS SMALLINT), population, households,
+               {basis}, source, load_id
         FROM {rows} AS r
         """
 
     def periods_sql(self) -> str:
-        return f"""
+        return """
         SELECT load_id, 'population', force_code, 'mid-' || CAST(year AS VARCHAR),
                make_date(year, 6, 30), 'year', count(*), NULL, NULL
         FROM population WHERE load_id IN (SELECT load_id FROM __scope) GROUP BY ALL
@@ -97,7 +111,12 @@ class DataReturns(CsvFormat):
     def __init__(self) -> None:
         items = ", ".join(f"'{i.item}'" for i in reference.data_return_items())
         self.columns = (
-            Col("force", force_any_name_enum(), "expected a police force name or code", required=True),
+            Col(
+                "force",
+                force_any_name_enum(),
+                "expected a police force name or code",
+                required=True,
+            ),
             Col("item", required=True),
             Col("period", required=True),
             Col("value", required=True),
@@ -112,7 +131,8 @@ class DataReturns(CsvFormat):
             ),
             Check(
                 "period",
-                f"NOT (regexp_full_match(period, '{PERIOD_DATE}') AND TRY_CAST(period AS DATE) IS NOT NULL"
+                f"NOT (regexp_full_match(period, '{PERIOD_DATE}')"
+                " AND TRY_CAST(period AS DATE) IS NOT NULL"
                 f" OR regexp_full_match(period, '{PERIOD_DATE}/{PERIOD_DATE}')"
                 " AND TRY_CAST(split_part(period, '/', 1) AS DATE)"
                 " <= TRY_CAST(split_part(period, '/', 2) AS DATE))",
@@ -149,6 +169,7 @@ class DataReturns(CsvFormat):
                CASE WHEN period_start IS NULL THEN 'as at' ELSE 'interval' END,
                count(*) FILTER (WHERE status = 'supplied'), NULL,
                CASE WHEN bool_and(status = 'could not supply') THEN 'could not supply' END
-        FROM data_returns WHERE load_id IN (SELECT load_id FROM __scope) GROUP BY load_id, item, force_code,
+        FROM data_returns WHERE load_id IN (SELECT load_id FROM __scope)
+        GROUP BY load_id, item, force_code,
              period_start, period_end
         """
