@@ -183,6 +183,7 @@ def test_missing_stop_and_search_months_are_absent_not_zero(loaded):
 
 # -- Home Office recorded crime ----------------------------------------------------------------
 
+
 def raw_prc(real_data: Path) -> list[dict[str, str]]:
     path = real_data / "home-office-prc" / "prc-pfa-mar2013-onwards-tables201718.csv"
     with path.open(encoding="utf-8", newline="") as fh:
@@ -230,8 +231,10 @@ def test_padded_numbers_and_minus_zero_are_read_as_published(loaded, real_data):
 
 def test_repeated_homicide_rows_are_summed(loaded, real_data):
     met_q1 = [
-        r for r in raw_prc(real_data)
-        if r["Force Name"] == "Metropolitan Police" and r["Financial Quarter"] == "1"
+        r
+        for r in raw_prc(real_data)
+        if r["Force Name"] == "Metropolitan Police"
+        and r["Financial Quarter"] == "1"
         and r["Offence Code"] == "1/4.1/4.10/4.2"
     ]
     assert [r["Number of Offences"] for r in met_q1] == ["-00 ", "-00 ", " 2 ", " 46 "]
@@ -270,6 +273,7 @@ def test_every_offence_code_in_use_is_in_the_classification(loaded):
 
 
 # -- ONS lookup and workforce ------------------------------------------------------------------
+
 
 def test_ons_lookup_with_bom_gives_all_43_pfas_matching_the_reference(loaded):
     _, read, rows, rejected = load_of(

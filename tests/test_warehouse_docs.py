@@ -41,7 +41,17 @@ def test_every_table_and_column_is_documented_with_its_type(warehouse):
 
 
 def test_doc_names_the_tables_the_issue_requires(warehouse):
-    required = {"forces", "police_uk_street", "police_uk_outcomes", "police_uk_stop_search",
-                "recorded_crime", "crime_outcomes", "population", "data_returns", "loads",
-                "rejected_rows", "coverage"}
+    required = {
+        "forces",
+        "police_uk_street",
+        "police_uk_outcomes",
+        "police_uk_stop_search",
+        "recorded_crime",
+        "crime_outcomes",
+        "population",
+        "data_returns",
+        "loads",
+        "rejected_rows",
+        "coverage",
+    }
     assert required <= set(documented())

@@ -290,12 +290,12 @@ def _prepare_parts(p: PlannedLoad, memfs: fsspec.AbstractFileSystem) -> None:
     if isinstance(p.fmt, SheetTable):
         sheets = sheets_as_csv(p.source, p.fmt.csv)
         for sheet, offset, data in sheets:
-            path = f"memory://peelkit/{p.load_id}/{sheet}.csv"
+            path = f"memory:///peelkit/{p.load_id}/{sheet}.csv"
             memfs.pipe_file(path, data)
             p.parts.append(Part(path, offset, data.count(b"\n") - 1, f"sheet {sheet}"))
     elif p.source.member is not None:
         data = p.source.read_bytes()
-        path = f"memory://peelkit/{p.load_id}/{Path(p.source.member).name}"
+        path = f"memory:///peelkit/{p.load_id}/{Path(p.source.member).name}"
         memfs.pipe_file(path, data)
         p.parts.append(Part(path, 0, p.digest.lines - 1))
     else:
@@ -364,6 +364,14 @@ def _load_csv_batch(
             )
             mine += check_rejects
             p.rows_read = records
+            accounted = p.rows_loaded + len({r.line for r in mine})
+            if accounted != records:
+                raise InputError(
+                    f"{p.source.display}: peelkit read {records} rows but can account for only "
+                    f"{accounted} (loaded or rejected), so nothing was loaded. This is a peelkit "
+                    "bug; please report it with the file.",
+                    path=p.source.display,
+                )
         p.rows_rejected = len({r.line for r in mine})
         rejects += mine
         progress("load", p.source.size, p.source.display)

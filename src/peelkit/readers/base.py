@@ -142,9 +142,9 @@ class CsvFormat(Format):
 
     def all_checks(self) -> tuple[Check, ...]:
         required = tuple(
-            Check(c.name, f"{quote_ident(c.name)} = ''", "a value is required here")
+            Check(c.name, f"{quote_ident(c.name)} IS NULL", "a value is required here")
             for c in self.columns
-            if c.required and c.type == "VARCHAR"
+            if c.required
         )
         return required + self.checks
 
@@ -156,7 +156,6 @@ class CsvFormat(Format):
 
     def read_csv_sql(self, paths: Sequence[str], rejects: str) -> str:
         columns = ", ".join(f"{sql_str(c.name)}: {sql_str(c.type)}" for c in self.columns)
-        not_null = [c.name for c in self.columns if c.required]
         options = [
             "header = true",
             "auto_detect = false",
@@ -170,8 +169,6 @@ class CsvFormat(Format):
             f"rejects_scan = '{rejects}_scans'",
             "parallel = true",
         ]
-        if not_null:
-            options.append("force_not_null = [" + ", ".join(sql_str(n) for n in not_null) + "]")
         if self.dateformat:
             options.append(f"dateformat = {sql_str(self.dateformat)}")
         path_list = "[" + ", ".join(sql_str(p) for p in paths) + "]"
@@ -210,7 +207,6 @@ class CsvFormat(Format):
         lines: list[int] = []
         raws: list[str] = []
         values: list[list[str | None]] = [[] for _ in header]
-        required = {i for i, c in enumerate(self.columns) if c.required}
         records = 0
         for part in load.parts:
             text = read_part(part).decode("utf-8-sig", errors="replace")
@@ -229,7 +225,7 @@ class CsvFormat(Format):
                 lines.append(start + part.line_offset)
                 raws.append(",".join(row))
                 for i, v in enumerate(row):
-                    values[i].append(v if (v != "" or i in required) else None)
+                    values[i].append(v if v != "" else None)  # as DuckDB reads an empty field
         rejects: list[Reject] = []
         if not lines or not self.all_checks():
             return records, rejects
@@ -281,7 +277,7 @@ IN_SCOPE = "load_id IN (SELECT load_id FROM __scope)"
 COUNT_PATTERN = r"\s*-?(\d+|\d{1,3}(,\d{3})+)\s*"
 
 
-def count_check(column: str, required: bool = True) -> Check:
+def count_check(column: str) -> Check:
     """Counts as the Home Office exports them: padded with spaces, '-00' for zero.
 
     Negative counts are real: a quarter's figure can be a net reduction after crimes recorded
