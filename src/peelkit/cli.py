@@ -33,8 +33,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+# Wide, unwrapped tables when the output goes to a file or a pipe rather than a terminal.
+console = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 WarehouseOpt = Annotated[Path, typer.Option("--warehouse", "-w", help="The DuckDB warehouse file.")]
 
@@ -62,18 +63,26 @@ class _RichProgress:
             disable=not self.interactive,
         )
         self.tasks: dict[str, TaskID] = {}
+        self.totals: dict[str, int] = {}
+        self.done: dict[str, int] = {}
+        self.next_report = 0.0
 
     def __call__(self, event: str, amount: int, label: str) -> None:
         phase = event.removesuffix("-total")
         if event.endswith("-total"):
             title = "Checksums" if phase == "hash" else "Loading"
             self.tasks[phase] = self.bar.add_task(title, total=amount)
+            self.totals[phase], self.done[phase] = amount, 0
             if not self.interactive:
                 err.print(f"{title}: {amount:,} bytes", highlight=False)
             return
         self.bar.advance(self.tasks[phase], amount)
+        self.done[phase] += amount
         if not self.interactive and phase == "load":
-            err.print(f"loaded {label}", highlight=False)
+            share = self.done[phase] / max(self.totals[phase], 1)
+            if share >= self.next_report or share >= 1.0:
+                err.print(f"loaded {share:.0%} of the bytes, up to {label}", highlight=False)
+                self.next_report = share + 0.05
 
 
 @app.command("ingest")

@@ -1,0 +1,115 @@
+"""The peelkit command, in-process: what a user types and what they see."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from peelkit.cli import app
+from peelkit.errors import WarehouseError
+
+runner = CliRunner()
+CITY_2016_01 = Path("police-uk-city-of-london") / "2016-01"
+
+
+def invoke(*args: str):
+    result = runner.invoke(app, list(args), catch_exceptions=True)
+    return result
+
+
+def test_ingest_prints_a_summary_and_coverage_shows_the_gaps(real_data, tmp_path):
+    wh = str(tmp_path / "w.duckdb")
+    result = invoke("ingest", str(real_data / "police-uk-city-of-london"), "-w", wh)
+    assert result.exit_code == 0, result.output
+    assert "police_uk_street" in result.output and "10,118" in result.output
+    coverage = invoke("coverage", "-w", wh, "--force", "city-of-london")
+    assert coverage.exit_code == 0, coverage.output
+    assert "2017-05" in coverage.output and "partial" in coverage.output
+    again = invoke("ingest", str(real_data / "police-uk-city-of-london"), "-w", wh)
+    assert again.exit_code == 0
+    assert "already in the warehouse" in again.output
+
+
+def test_query_writes_csv_and_cannot_write(real_data, tmp_path):
+    wh = str(tmp_path / "w.duckdb")
+    assert invoke("ingest", str(real_data / CITY_2016_01), "-w", wh).exit_code == 0
+    result = invoke("query", "SELECT kind, rows_read FROM loads ORDER BY kind", "-w", wh)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert rows == [
+        ["kind", "rows_read"],
+        ["police_uk_outcomes", "574"],
+        ["police_uk_stop_search", "150"],
+        ["police_uk_street", "446"],
+    ]
+    write = invoke("query", "DELETE FROM loads", "-w", wh)
+    assert write.exit_code != 0
+    assert "read-only" in write.output.lower()
+    assert invoke("query", "SELECT count(*) AS n FROM loads", "-w", wh).output == "n\n3\n"
+
+
+def test_query_on_a_missing_warehouse_says_how_to_make_one(tmp_path):
+    result = invoke("query", "SELECT 1", "-w", str(tmp_path / "none.duckdb"))
+    assert isinstance(result.exception, WarehouseError)
+    assert "peelkit ingest" in str(result.exception)
+
+
+def test_forces_lists_43_territorial_forces_and_other_bodies():
+    result = runner.invoke(app, ["forces"])
+    assert result.exit_code == 0
+    assert result.output.count("territorial") >= 43
+    for text in (
+        "E23000001",
+        "Metropolitan Police Service",
+        "city-of-london",
+        "British Transport",
+        "fraud body",
+        "Devon & Cornwall",
+    ):
+        assert text in result.output
+
+
+def test_formats_lists_every_exact_header():
+    result = runner.invoke(app, ["formats"])
+    assert result.exit_code == 0
+    assert "Crime ID,Month,Reported by,Falls within" in result.output
+    assert "Force outcomes for offences recorded in quarter" in result.output
+    assert "code,year,population,households,source" in result.output
+
+
+def test_demo_writes_the_sample_ingests_it_and_is_idempotent(tmp_path):
+    wh, out = str(tmp_path / "demo.duckdb"), str(tmp_path / "data")
+    first = invoke("demo", "-w", wh, "--out", out, "--rows", "20000")
+    assert first.exit_code == 0, first.output
+    assert "synthetic, not official statistics" in first.output
+    assert "Coverage" in first.output and "could not supply" in first.output
+    second = invoke("demo", "-w", wh, "--out", out, "--rows", "20000")
+    assert second.exit_code == 0
+    assert "already in the warehouse" in second.output
+
+
+def test_the_installed_command_turns_errors_into_a_message_and_exit_1(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not,a,known,header\n1,2,3,4\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "peelkit.cli", "ingest", str(bad), "-w", str(tmp_path / "w.duckdb")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "Error:" in done.stderr and "bad.csv" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("command", ["ingest", "coverage", "query", "forces", "formats", "demo"])
+def test_every_command_has_help(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert len(result.output) > 100
