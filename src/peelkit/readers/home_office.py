@@ -43,11 +43,27 @@ def _offence_columns() -> tuple[Col, ...]:
     )
 
 
-class RecordedCrime(CsvFormat):
+class _QuarterlyTable(CsvFormat):
+    """A Home Office table of force x quarter x offence rows; repeated rows are summed."""
+
+    force_columns = ("Force Name",)
+
+    def accepted_rows_sql(self) -> str:
+        return f"SELECT load_id, sum(source_rows) FROM {self.table} WHERE {IN_SCOPE} GROUP BY 1"
+
+    def periods_sql(self) -> str:
+        return f"""
+        SELECT load_id, '{self.kind}', force_code,
+               financial_year || ' Q' || CAST(financial_quarter AS VARCHAR), quarter_start,
+               'quarter', sum(source_rows), NULL, NULL
+        FROM {self.table} WHERE {IN_SCOPE} GROUP BY ALL
+        """
+
+
+class RecordedCrime(_QuarterlyTable):
     kind = "recorded_crime"
     title = "Home Office police recorded crime, Police Force Area table"
     table = "recorded_crime"
-    force_columns = ("Force Name",)
 
     def __init__(self) -> None:
         self.columns = (*_offence_columns(), Col("Number of Offences", required=True))
@@ -69,24 +85,11 @@ class RecordedCrime(CsvFormat):
         GROUP BY ALL
         """
 
-    def accepted_rows_sql(self) -> str:
-        return f"SELECT load_id, sum(source_rows) FROM recorded_crime WHERE {IN_SCOPE} GROUP BY 1"
 
-    def periods_sql(self) -> str:
-        return f"""
-        SELECT load_id, '{self.kind}', force_code,
-               financial_year || ' Q' || CAST(financial_quarter AS VARCHAR), quarter_start,
-               'quarter', sum(source_rows), NULL, NULL
-        FROM recorded_crime WHERE load_id IN (SELECT load_id FROM __scope) GROUP BY ALL
-        """
-
-
-class CrimeOutcomes(CsvFormat):
+class CrimeOutcomes(_QuarterlyTable):
     kind = "crime_outcomes"
     title = "Home Office crime outcomes open data table"
     table = "crime_outcomes"
-    force_columns = ("Force Name",)
-
     TRACKED = "Force outcomes for offences recorded in quarter"
     UNTRACKED = "Force outcomes recorded in quarter"
 
@@ -123,15 +126,4 @@ class CrimeOutcomes(CsvFormat):
         FROM {rows} AS r
         JOIN force_aliases AS fa ON fa.alias = CAST(r."Force Name" AS VARCHAR)
         GROUP BY ALL
-        """
-
-    def accepted_rows_sql(self) -> str:
-        return f"SELECT load_id, sum(source_rows) FROM crime_outcomes WHERE {IN_SCOPE} GROUP BY 1"
-
-    def periods_sql(self) -> str:
-        return f"""
-        SELECT load_id, '{self.kind}', force_code,
-               financial_year || ' Q' || CAST(financial_quarter AS VARCHAR), quarter_start,
-               'quarter', sum(source_rows), NULL, NULL
-        FROM crime_outcomes WHERE load_id IN (SELECT load_id FROM __scope) GROUP BY ALL
         """

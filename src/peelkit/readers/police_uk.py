@@ -12,7 +12,7 @@ import re
 from datetime import date
 
 from peelkit import reference
-from peelkit.readers.base import Col, CsvFormat, force_name_enum
+from peelkit.readers.base import IN_SCOPE, Col, CsvFormat, force_name_enum
 from peelkit.readers.files import SourceFile
 
 ARCHIVE_NAME = re.compile(r"(\d{4})-(\d{2})-(.+)-(street|outcomes|stop-and-search)\.csv$")
@@ -53,91 +53,79 @@ def archive_context(source: SourceFile) -> tuple[str | None, date | None]:
 
 class _PoliceUkFormat(CsvFormat):
     dateformat: str | None = "%Y-%m"
+    asb_rows_sql = "NULL"  # SQL counting anti-social behaviour rows, where the kind has them
 
     def context(self, source: SourceFile) -> tuple[str | None, date | None]:
         return archive_context(source)
 
-
-def _located_columns(kind_columns: tuple[Col, ...]) -> tuple[Col, ...]:
-    forces = force_name_enum()
-    return (
-        Col("Crime ID"),
-        Col("Month", "DATE", "expected a month as YYYY-MM", required=True),
-        Col("Reported by", forces, "expected a police force name", required=True),
-        Col("Falls within", forces, "expected a police force name", required=True),
-        Col("Longitude", "DOUBLE", "expected a longitude in decimal degrees"),
-        Col("Latitude", "DOUBLE", "expected a latitude in decimal degrees"),
-        Col("Location"),
-        Col("LSOA code"),
-        Col("LSOA name"),
-        *kind_columns,
-    )
+    def periods_sql(self) -> str:
+        return f"""
+        SELECT load_id, '{self.kind}', force_code, strftime(month, '%Y-%m'), month, 'month',
+               count(*), {self.asb_rows_sql}, NULL
+        FROM {self.table} WHERE {IN_SCOPE} GROUP BY ALL
+        """
 
 
-class PoliceUkStreet(_PoliceUkFormat):
+class _LocatedFormat(_PoliceUkFormat):
+    """Street and outcomes files: rows that say where they are and which force they fall within."""
+
+    force_columns = ("Reported by", "Falls within")
+    kind_select: str  # SQL of the kind's own columns, in table order
+
+    def __init__(self, kind_columns: tuple[Col, ...]) -> None:
+        forces = force_name_enum()
+        self.columns = (
+            Col("Crime ID"),
+            Col("Month", "DATE", "expected a month as YYYY-MM", required=True),
+            Col("Reported by", forces, "expected a police force name", required=True),
+            Col("Falls within", forces, "expected a police force name", required=True),
+            Col("Longitude", "DOUBLE", "expected a longitude in decimal degrees"),
+            Col("Latitude", "DOUBLE", "expected a latitude in decimal degrees"),
+            Col("Location"),
+            Col("LSOA code"),
+            Col("LSOA name"),
+            *kind_columns,
+        )
+
+    def insert_sql(self, rows: str) -> str:
+        return f"""
+        INSERT INTO {self.table}
+        SELECT "Crime ID", "Month", rb.code, fw.code, "Longitude", "Latitude", "Location",
+               "LSOA code", "LSOA name", {self.kind_select}, load_id
+        FROM {rows} AS r
+        JOIN force_aliases AS rb ON rb.alias = CAST(r."Reported by" AS VARCHAR)
+        JOIN force_aliases AS fw ON fw.alias = CAST(r."Falls within" AS VARCHAR)
+        """
+
+
+class PoliceUkStreet(_LocatedFormat):
     kind = "police_uk_street"
     title = "police.uk street-level crime"
     table = "police_uk_street"
-    force_columns = ("Reported by", "Falls within")
+    kind_select = 'CAST("Crime type" AS VARCHAR), "Last outcome category", "Context"'
+    asb_rows_sql = f"count(*) FILTER (WHERE crime_type = '{ASB}')"
 
     def __init__(self) -> None:
-        self.columns = _located_columns(
+        crime_types = reference.sql_enum(CRIME_TYPES)
+        super().__init__(
             (
                 Col(
-                    "Crime type",
-                    reference.sql_enum(CRIME_TYPES),
-                    "expected a police.uk crime category",
-                    required=True,
+                    "Crime type", crime_types, "expected a police.uk crime category", required=True
                 ),
                 Col("Last outcome category"),
                 Col("Context"),
             )
         )
 
-    def insert_sql(self, rows: str) -> str:
-        return f"""
-        INSERT INTO police_uk_street
-        SELECT "Crime ID", "Month", rb.code, fw.code, "Longitude", "Latitude", "Location",
-               "LSOA code", "LSOA name", CAST("Crime type" AS VARCHAR),
-               "Last outcome category", "Context", load_id
-        FROM {rows} AS r
-        JOIN force_aliases AS rb ON rb.alias = CAST(r."Reported by" AS VARCHAR)
-        JOIN force_aliases AS fw ON fw.alias = CAST(r."Falls within" AS VARCHAR)
-        """
 
-    def periods_sql(self) -> str:
-        return f"""
-        SELECT load_id, '{self.kind}', force_code, strftime(month, '%Y-%m'), month, 'month',
-               count(*), count(*) FILTER (WHERE crime_type = '{ASB}'), NULL
-        FROM police_uk_street WHERE load_id IN (SELECT load_id FROM __scope) GROUP BY ALL
-        """
-
-
-class PoliceUkOutcomes(_PoliceUkFormat):
+class PoliceUkOutcomes(_LocatedFormat):
     kind = "police_uk_outcomes"
     title = "police.uk outcomes"
     table = "police_uk_outcomes"
-    force_columns = ("Reported by", "Falls within")
+    kind_select = '"Outcome type"'
 
     def __init__(self) -> None:
-        self.columns = _located_columns((Col("Outcome type", required=True),))
-
-    def insert_sql(self, rows: str) -> str:
-        return f"""
-        INSERT INTO police_uk_outcomes
-        SELECT "Crime ID", "Month", rb.code, fw.code, "Longitude", "Latitude", "Location",
-               "LSOA code", "LSOA name", "Outcome type", load_id
-        FROM {rows} AS r
-        JOIN force_aliases AS rb ON rb.alias = CAST(r."Reported by" AS VARCHAR)
-        JOIN force_aliases AS fw ON fw.alias = CAST(r."Falls within" AS VARCHAR)
-        """
-
-    def periods_sql(self) -> str:
-        return f"""
-        SELECT load_id, '{self.kind}', force_code, strftime(month, '%Y-%m'), month, 'month',
-               count(*), NULL, NULL
-        FROM police_uk_outcomes WHERE load_id IN (SELECT load_id FROM __scope) GROUP BY ALL
-        """
+        super().__init__((Col("Outcome type", required=True),))
 
 
 class PoliceUkStopSearch(_PoliceUkFormat):
@@ -192,11 +180,4 @@ class PoliceUkStopSearch(_PoliceUkFormat):
                "Object of search", "Outcome", "Outcome linked to object of search",
                "Removal of more than just outer clothing", load_id
         FROM {rows} AS r
-        """
-
-    def periods_sql(self) -> str:
-        return f"""
-        SELECT load_id, '{self.kind}', force_code, strftime(month, '%Y-%m'), month, 'month',
-               count(*), NULL, NULL
-        FROM police_uk_stop_search WHERE load_id IN (SELECT load_id FROM __scope) GROUP BY ALL
         """
