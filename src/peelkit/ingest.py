@@ -11,6 +11,8 @@ killed ingest leaves the warehouse exactly as it was.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import itertools
 import re
 import time
@@ -19,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import fsspec
@@ -150,7 +153,7 @@ def ingest(
                 p.rows_rejected,
             )
         )
-    report.files.sort(key=lambda f: f.load_id)
+    report.files.sort(key=lambda f: (f.load_id, f.status != "loaded"))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -345,7 +348,7 @@ def _load_csv_batch(
         raise _unreadable(batch, exc) from exc
 
     by_load = {p.load_id: p for p in batch}
-    duck_rejects = _duck_rejects(con, fmt, rejects_name, by_load)
+    duck_rejects = _duck_rejects(con, fmt, rejects_name, by_load, memfs)
     _set_scope(con, list(by_load))
     accepted = dict(con.execute(fmt.accepted_rows_sql()).fetchall())
     rejects: list[Reject] = []
@@ -366,10 +369,11 @@ def _load_csv_batch(
             p.rows_read = records
             accounted = p.rows_loaded + len({r.line for r in mine})
             if accounted != records:
-                raise InputError(
-                    f"{p.source.display}: peelkit read {records} rows but can account for only "
-                    f"{accounted} (loaded or rejected), so nothing was loaded. This is a peelkit "
-                    "bug; please report it with the file.",
+                raise UnreadableFile(
+                    f"{p.source.display} cannot be read consistently: read line by line it has "
+                    f"{records} rows, but only {accounted} could be loaded or rejected one by "
+                    f"one{_damage_hint(p, memfs)}. Nothing was loaded. Open the file in a text "
+                    "editor, repair or remove the damaged lines, and load it again.",
                     path=p.source.display,
                 )
         p.rows_rejected = len({r.line for r in mine})
@@ -382,18 +386,40 @@ def _load_csv_batch(
     return rejects
 
 
+def _damage_hint(p: PlannedLoad, memfs: fsspec.AbstractFileSystem) -> str:
+    """Where a file that two readings disagree on looks damaged, if it is plain to see."""
+    hints = []
+    for part in p.parts:
+        data = _read_part(part, memfs)
+        if b"\x00" in data:
+            line = data[: data.index(b"\x00")].count(b"\n") + 1 + part.line_offset
+            hints.append(f"a NUL byte on line {line}")
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1 + part.line_offset
+            hints.append(f"bytes that are not UTF-8 on line {line}")
+    return " (it has " + " and ".join(hints) + ")" if hints else ""
+
+
 def _duck_rejects(
-    con: duckdb.DuckDBPyConnection, fmt: CsvFormat, name: str, by_load: dict[int, PlannedLoad]
+    con: duckdb.DuckDBPyConnection,
+    fmt: CsvFormat,
+    name: str,
+    by_load: dict[int, PlannedLoad],
+    memfs: fsspec.AbstractFileSystem,
 ) -> list[Reject]:
+    """DuckDB's rejects for the batch, one per bad field (or one per line when its shape is
+    wrong), at physical line numbers."""
     try:
         rows = con.execute(
             f"""
-            SELECT fl.load_id, e.line + fl.line_offset, e.column_name, e.error_type,
-                   e.error_message, e.csv_line
+            SELECT fl.load_id, fl.duck_path, fl.line_offset, e.line_byte_position,
+                   e.column_name, e.error_type, e.error_message, e.csv_line
             FROM {name}_errors AS e
             JOIN {name}_scans AS s USING (scan_id, file_id)
             JOIN __file_loads AS fl ON fl.duck_path = s.file_path
-            ORDER BY 1, 2, 3
+            ORDER BY fl.load_id, e.line_byte_position, e.column_idx
             """
         ).fetchall()
     except duckdb.CatalogException:
@@ -401,10 +427,26 @@ def _duck_rejects(
     finally:
         con.execute(f"DROP TABLE IF EXISTS {name}_errors")
         con.execute(f"DROP TABLE IF EXISTS {name}_scans")
+    if not rows:
+        return []
+    lines = _physical_lines(rows, memfs)
+    by_line: dict[tuple[int, int], list[tuple[str, str, str | None, str | None]]] = defaultdict(
+        list
+    )
+    for load_id, duck_path, _, position, column, error_type, message, raw in rows:
+        line, record = lines[(duck_path, position)]
+        by_line[(load_id, line)].append((column, error_type, message, record or raw))
     out: list[Reject] = []
-    seen_structural: set[tuple[int, int]] = set()
-    for load_id, line, column, error_type, message, raw in rows:
-        if error_type == "CAST":
+    for (load_id, line), errors in by_line.items():
+        raw = errors[0][3]
+        shape = [e for e in errors if e[1] in STRUCTURAL]
+        if shape:  # a row of the wrong shape: its values are in the wrong columns, so say only that
+            out.append(Reject(load_id, line, None, _structural_reason(fmt, shape[0], raw), raw))
+            continue
+        for column, error_type, message, _ in errors:
+            if error_type != "CAST":
+                out.append(Reject(load_id, line, column, f"{error_type.lower()}: {message}", raw))
+                continue
             match = CAST_VALUE.search(message or "")
             value = match.group(1) if match else None
             if column in fmt.force_columns and value not in (None, ""):
@@ -417,24 +459,67 @@ def _duck_rejects(
                     "src/peelkit/reference/data/force_aliases.csv with the source it was seen in.",
                     path=p.source.display,
                     name=value,
-                    line=int(line),
+                    line=line,
                     closest=closest,
                 )
-            out.append(Reject(load_id, int(line), column, fmt.cast_reason(column, value), raw))
-        else:
-            if (load_id, line) in seen_structural:
-                continue
-            seen_structural.add((load_id, line))
-            reason = _structural_reason(fmt, error_type, message)
-            out.append(Reject(load_id, int(line), None, reason, raw))
+            out.append(Reject(load_id, line, column, fmt.cast_reason(column, value), raw))
     return out
 
 
-def _structural_reason(fmt: CsvFormat, error_type: str, message: str | None) -> str:
+def _csv_text(fields: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(fields)  # quotes fields holding line ends
+    return out.getvalue()[:-1]
+
+
+def _line_start(data: bytes, position: int) -> int:
+    """The start of the line DuckDB's byte position points into (it can be one byte past the
+    start, or at the line end just before it)."""
+    start = min(max(position, 0), len(data))
+    while start < len(data) and data[start : start + 1] in (b"\r", b"\n"):
+        start += 1
+    while start > 0 and data[start - 1 : start] not in (b"\r", b"\n"):
+        start -= 1
+    return start
+
+
+def _physical_lines(
+    rows: list[tuple[Any, ...]], memfs: fsspec.AbstractFileSystem
+) -> dict[tuple[str, int], tuple[int, str]]:
+    """Line number as a text editor shows it, and the record's text, at each of DuckDB's byte
+    positions (DuckDB's own line count counts records, so a quoted field spanning lines
+    would shift it; its csv_line can start with the line end before the record)."""
+    positions: dict[str, set[int]] = defaultdict(set)
+    offsets: dict[str, int] = {}
+    for _, duck_path, offset, position, *_ in rows:
+        positions[duck_path].add(int(position))
+        offsets[duck_path] = int(offset)
+    lines: dict[tuple[str, int], tuple[int, str]] = {}
+    for duck_path, wanted in positions.items():
+        data = _read_part(Part(duck_path), memfs)
+        newlines, previous = 0, 0
+        for position in sorted(wanted):
+            start = _line_start(data, position)
+            newlines += (  # \n, \r\n and a lone \r each end a line, as csv and editors count
+                data.count(b"\n", previous, start)
+                + data.count(b"\r", previous, start)
+                - data.count(b"\r\n", previous, start)
+            )
+            previous = start
+            text = data[start : start + 65536].decode("utf-8", errors="replace")
+            record = next(csv.reader(io.StringIO(text, newline="")), [])
+            lines[(duck_path, position)] = (newlines + 1 + offsets[duck_path], _csv_text(record))
+    return lines
+
+
+def _structural_reason(
+    fmt: CsvFormat, error: tuple[str, str, str | None, str | None], raw: str | None
+) -> str:
+    _, error_type, message, _ = error
     width = len(fmt.header)
     if error_type in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
-        found = re.search(r"Found: (\d+)", message or "")
-        return f"expected {width} fields, found {found.group(1) if found else 'a different number'}"
+        found = len(next(csv.reader(io.StringIO(raw or "", newline="")), []))
+        return f"expected {width} fields, found {found}"
     if error_type == "INVALID ENCODING":
         return "the line is not valid UTF-8 text; save the file as UTF-8"
     if error_type == "UNQUOTED VALUE":

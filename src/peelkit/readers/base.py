@@ -14,6 +14,7 @@ re-reads that file alone to name the line and reason of each.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -26,6 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from peelkit import reference
+from peelkit.errors import InputError
 from peelkit.readers.files import Digest, SourceFile
 
 
@@ -149,10 +151,18 @@ class CsvFormat(Format):
         return required + self.checks
 
     def ok_predicate(self) -> str:
-        checks = self.all_checks()
-        if not checks:
-            return "TRUE"
-        return " AND ".join(f"NOT coalesce(({c.bad_when}), FALSE)" for c in checks)
+        """SQL true for a row that passes every check.
+
+        It also names every column, so that DuckDB reads and type-checks each one: when a
+        query leaves a column unused, DuckDB prunes it from the scan and its rejects table then
+        misses or misnames the bad values of the columns around it.
+        """
+        every_column = [
+            f"({quote_ident(c.name)} IS NULL OR {quote_ident(c.name)} IS NOT NULL)"
+            for c in self.columns
+        ]
+        checks = [f"NOT coalesce(({c.bad_when}), FALSE)" for c in self.all_checks()]
+        return " AND ".join(checks + every_column)
 
     def read_csv_sql(self, paths: Sequence[str], rejects: str) -> str:
         columns = ", ".join(f"{sql_str(c.name)}: {sql_str(c.type)}" for c in self.columns)
@@ -217,9 +227,11 @@ class CsvFormat(Format):
                 previous_end = reader.line_num
                 if index == 0:
                     continue
-                if not row or row == [""]:
-                    continue
+                if not row:
+                    continue  # DuckDB skips blank lines too
                 records += 1
+                if len(row) == len(header) + 1 and row[-1] == "":
+                    row = row[:-1]  # DuckDB reads a trailing comma as the end of the row
                 if len(row) != len(header):
                     continue  # DuckDB's rejects already name this line
                 lines.append(start + part.line_offset)
@@ -245,8 +257,16 @@ class CsvFormat(Format):
                     Reject(load.load_id, int(line), check.column, check.reason, str(raw))
                     for line, raw in found
                 )
+        except duckdb.Error as exc:
+            raise InputError(
+                f"{load.source.display}: a row check of the {self.title} reader failed while "
+                f"naming the rejected lines ({str(exc).splitlines()[0]}); nothing was loaded. "
+                "This is a peelkit bug; please report it with the file.",
+                path=load.source.display,
+            ) from exc
         finally:
-            con.unregister("__slow_rows")
+            with contextlib.suppress(duckdb.Error):
+                con.unregister("__slow_rows")
         return records, rejects
 
 
@@ -304,7 +324,7 @@ def financial_year_check(column: str) -> Check:
     return Check(
         column,
         f"NOT regexp_full_match({col}, '\\d{{4}}/\\d{{2}}') OR "
-        f"(CAST(left({col}, 4) AS INTEGER) + 1) % 100 <> CAST(right({col}, 2) AS INTEGER)",
+        f"(TRY_CAST(left({col}, 4) AS INTEGER) + 1) % 100 <> TRY_CAST(right({col}, 2) AS INTEGER)",
         "expected a financial year such as 2016/17",
     )
 
