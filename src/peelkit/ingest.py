@@ -14,10 +14,12 @@ import contextlib
 import csv
 import io
 import itertools
+import os
 import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -32,9 +34,34 @@ from peelkit.readers import SheetTable, WorkforceTables, recognise
 from peelkit.readers.base import CsvFormat, Format, Part, PlannedLoad, Reject, sql_str
 from peelkit.readers.files import SourceFile, digest, discover
 from peelkit.readers.spreadsheets import sheets_as_csv, workforce_rows
+from peelkit.warehouse import insert_rows
 
 #: How many bytes of CSV one read_csv call takes at most (DuckDB parallelises inside a call).
 BATCH_BYTES = 768 * 1024 * 1024
+
+LOADS_COLUMNS = (
+    "load_id",
+    "path",
+    "member",
+    "sha256",
+    "kind",
+    "bytes",
+    "rows_read",
+    "rows_loaded",
+    "rows_rejected",
+    "started_at",
+    "finished_at",
+    "peelkit_version",
+)
+PERIOD_COLUMNS = (
+    "load_id",
+    "source",
+    "force_code",
+    "period",
+    "period_start",
+    "period_kind",
+    "rows",
+)
 
 Progress = Callable[[str, int, str], None]
 """progress(event, amount, label): event is 'hash-total', 'hash', 'load-total' or 'load'."""
@@ -106,9 +133,10 @@ def ingest(
 
     progress("hash-total", sum(s.size for s in sources), "")
     digests = {}
-    for s, _ in recognised:
-        digests[s.display] = digest(s)
-        progress("hash", s.size, s.display)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # hashlib frees the GIL
+        for s, d in zip(sources, pool.map(digest, sources), strict=True):
+            digests[s.display] = d
+            progress("hash", s.size, s.display)
 
     report = IngestReport()
     known = dict(con.execute("SELECT sha256, load_id FROM loads").fetchall())
@@ -236,14 +264,17 @@ def _load(
         con.execute(f"INSERT INTO load_periods {csv_fmt.periods_sql()}")
     _empty_file_periods(con, plans)
 
-    if rejects:
-        con.executemany(
-            "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)",
-            [(r.load_id, r.line, r.field, r.reason, r.raw) for r in rejects],
-        )
+    insert_rows(
+        con,
+        "rejected_rows",
+        ("load_id", "line", "field", "reason", "raw"),
+        [(r.load_id, r.line, r.field, r.reason, r.raw) for r in rejects],
+    )
     finished = datetime.now(UTC)
-    con.executemany(
-        "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    insert_rows(
+        con,
+        "loads",
+        LOADS_COLUMNS,
         [
             (
                 p.load_id,
@@ -324,8 +355,10 @@ def _load_csv_batch(
     for p in batch:
         _prepare_parts(p, memfs)
     con.execute("DELETE FROM __file_loads")
-    con.executemany(
-        "INSERT INTO __file_loads VALUES (?, ?, ?, ?, ?)",
+    insert_rows(
+        con,
+        "__file_loads",
+        ("duck_path", "load_id", "ctx_force_code", "ctx_month", "line_offset"),
         [
             (part.duck_path, p.load_id, p.force_code, p.month, part.line_offset)
             for p in batch
@@ -529,7 +562,7 @@ def _structural_reason(
 
 def _set_scope(con: duckdb.DuckDBPyConnection, load_ids: Sequence[int]) -> None:
     con.execute("DELETE FROM __scope")
-    con.executemany("INSERT INTO __scope VALUES (?)", [(i,) for i in load_ids])
+    insert_rows(con, "__scope", ("load_id",), [(i,) for i in load_ids])
 
 
 def _empty_file_periods(con: duckdb.DuckDBPyConnection, plans: list[PlannedLoad]) -> None:
@@ -539,8 +572,7 @@ def _empty_file_periods(con: duckdb.DuckDBPyConnection, plans: list[PlannedLoad]
         for p in plans
         if p.rows_loaded == 0 and p.force_code and p.month is not None
     ]
-    if rows:
-        con.executemany("INSERT INTO load_periods VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)", rows)
+    insert_rows(con, "load_periods", PERIOD_COLUMNS, rows)
 
 
 def _load_workforce(
@@ -549,7 +581,12 @@ def _load_workforce(
     rejects: list[Reject] = []
     for p in group:
         rows, mine, read = workforce_rows(p.source, p.load_id)
-        con.executemany("INSERT INTO workforce VALUES (?, ?, ?, ?, ?, ?)", rows)
+        insert_rows(
+            con,
+            "workforce",
+            ("force_code", "worker_type", "unit", "as_at", "value", "load_id"),
+            rows,
+        )
         p.rows_read = read
         p.rows_loaded = read - len({r.line for r in mine})
         p.rows_rejected = len({r.line for r in mine})

@@ -7,12 +7,13 @@ failed or killed load leaves the file exactly as it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from peelkit import reference
 from peelkit.errors import WarehouseError
@@ -116,31 +117,61 @@ def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
 def _refresh_reference(con: duckdb.DuckDBPyConnection) -> None:
     for table in REFERENCE_TABLES:
         con.execute(f"DELETE FROM {table}")
-    con.executemany(
-        "INSERT INTO forces VALUES (?, ?, ?, ?, ?, ?)",
+    insert_rows(
+        con,
+        "forces",
+        ("code", "name", "ons_name", "slug", "kind", "country"),
         [(f.code, f.name, f.ons_name, f.slug, f.kind, f.country) for f in reference.forces()],
     )
-    con.executemany(
-        "INSERT INTO force_aliases VALUES (?, ?, ?)", list(reference.force_alias_rows())
-    )
-    con.executemany(
-        "INSERT INTO outcome_types VALUES (?, ?, ?, ?, ?)",
+    insert_rows(con, "force_aliases", ("alias", "code", "seen_in"), reference.force_alias_rows())
+    insert_rows(
+        con,
+        "outcome_types",
+        ("outcome_type", "outcome_description", "figure_4_group", "figure_4_order", "introduced"),
         [
             (o.number, o.description, o.figure_4_group, o.figure_4_order, o.introduced)
             for o in reference.outcome_types()
         ],
     )
-    con.executemany(
-        "INSERT INTO offence_classification VALUES (?, ?, ?, ?, ?)",
+    insert_rows(
+        con,
+        "offence_classification",
+        (
+            "offence_code",
+            "offence_description",
+            "offence_group",
+            "offence_subgroup",
+            "crime_category",
+        ),
         [
             (o.code, o.description, o.group, o.subgroup, o.crime_category)
             for o in reference.offences()
         ],
     )
-    con.executemany(
-        "INSERT INTO data_return_items VALUES (?, ?, ?, ?)",
+    insert_rows(
+        con,
+        "data_return_items",
+        ("item", "description", "unit", "period_kind"),
         [(i.item, i.description, i.unit, i.period_kind) for i in reference.data_return_items()],
     )
+
+
+def insert_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+) -> None:
+    """INSERT many rows at once (through Arrow; row-by-row executemany is ~100x slower)."""
+    rows = list(rows)
+    if not rows:
+        return
+    data = pa.table({name: pa.array([r[i] for r in rows]) for i, name in enumerate(columns)})
+    con.register("__insert_rows", data)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM __insert_rows")
+    finally:
+        con.unregister("__insert_rows")
 
 
 def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
