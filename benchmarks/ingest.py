@@ -102,13 +102,15 @@ def child(variant: str, sample: Path, db: Path) -> None:
     run = {"a": run_peelkit, "b": run_duckdb, "c": run_pandas}[variant]
     for leftover in (db, db.with_name(db.name + ".wal")):
         leftover.unlink(missing_ok=True)
+    before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     rows = run(sample, db)
     seconds = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if rows < 0:
         rows = count_after(variant, db)
-    print(json.dumps({"seconds": seconds, "rows": rows, "peak_kib": peak_kib}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": rows, "peak_kib": after.ru_maxrss}))
 
 
 # -- the driver --------------------------------------------------------------------------------
@@ -118,6 +120,7 @@ def child(variant: str, sample: Path, db: Path) -> None:
 class Result:
     variant: str
     seconds: list[float]
+    cpu: list[float]
     rows: list[int]
     peak_kib: int
 
@@ -126,15 +129,16 @@ class Result:
         return min(self.seconds)
 
 
-def measure(variant: str, sample: Path, work: Path) -> tuple[float, int, int]:
+def measure(variant: str, sample: Path, work: Path) -> tuple[float, float, int, int]:
     db = work / f"{variant}.duckdb"
+    os.sync()  # no variant pays for writing back another's (or the sample's) dirty pages
     cmd = [sys.executable, __file__, "--child", variant, "--sample", str(sample), "--db", str(db)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit(f"variant ({variant}) failed with exit code {proc.returncode}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    return float(out["seconds"]), int(out["rows"]), int(out["peak_kib"])
+    return float(out["seconds"]), float(out["cpu"]), int(out["rows"]), int(out["peak_kib"])
 
 
 def warm(files: list[Path]) -> tuple[int, int]:
@@ -216,26 +220,33 @@ def main(argv: list[str] | None = None) -> int:
             f"{total:,} bytes ({human_bytes(total)}), {seconds:.1f} s"
         )
         warm(files)  # once more, so the files just written are read from cache alike
+        os.sync()
+        print(f"load average before timing: {os.getloadavg()[0]:.2f} (should be near 0)")
 
-        results = {v: Result(v, [], [], 0) for v in VARIANTS}
+        results = {v: Result(v, [], [], [], 0) for v in VARIANTS}
         for run in range(1, repeat + 1):
             for v in VARIANTS:  # interleaved, so drift in the machine affects all alike
-                secs, n, peak = measure(v, sample, work)
+                secs, cpu, n, peak = measure(v, sample, work)
                 r = results[v]
                 r.seconds.append(secs)
+                r.cpu.append(cpu)
                 r.rows.append(n)
                 r.peak_kib = max(r.peak_kib, peak)
                 print(
                     f"  run {run}/{repeat} ({v}) {VARIANTS[v]:<30} {secs:8.2f} s  "
-                    f"{n:,} rows  peak RSS {human_bytes(peak * 1024)}",
+                    f"cpu {cpu:6.1f} s  {n:,} rows  peak RSS {human_bytes(peak * 1024)}  "
+                    f"load avg {os.getloadavg()[0]:.2f}",
                     flush=True,
                 )
 
         print()
-        print(f"{'variant':<34} {'best s':>8} {'rows/s':>12} {'MB/s':>8} {'peak RSS':>11}  rows")
+        print(
+            f"{'variant':<34} {'best s':>8} {'cpu s':>7} {'rows/s':>12} {'MB/s':>8} "
+            f"{'peak RSS':>11}  rows"
+        )
         for v, r in results.items():
             print(
-                f"({v}) {VARIANTS[v]:<30} {r.best:8.2f} {rows / r.best:12,.0f} "
+                f"({v}) {VARIANTS[v]:<30} {r.best:8.2f} {min(r.cpu):7.1f} {rows / r.best:12,.0f} "
                 f"{total / r.best / 1e6:8.1f} {human_bytes(r.peak_kib * 1024):>11}  "
                 f"{', '.join(f'{n:,}' for n in r.rows)}"
             )
