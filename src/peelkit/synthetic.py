@@ -244,18 +244,16 @@ def _write_home_office(root: Path, spec: SampleSpec, rng: random.Random) -> list
                     continue
                 scale = 40_000 if fraud_body else 180_000 * weights.get(body.slug, 0.01)
                 count = max(0, int(rng.expovariate(1.0) * scale / 60))
-                writer.writerow(
-                    [
-                        year,
-                        quarter,
-                        _prc_name(body),
-                        offence.description,
-                        offence.group,
-                        offence.subgroup,
-                        offence.code,
-                        _ho_count(count),
-                    ]
-                )
+                key = [
+                    year,
+                    quarter,
+                    _prc_name(body),
+                    offence.description,
+                    offence.group,
+                    offence.subgroup,
+                    offence.code,
+                ]
+                writer.writerow([*key, _ho_count(count)])
                 if fraud_body or count == 0 or body.kind != "territorial":
                     continue
                 remaining = count
@@ -267,13 +265,7 @@ def _write_home_office(root: Path, spec: SampleSpec, rng: random.Random) -> list
                     if share:
                         owriter.writerow(
                             [
-                                year,
-                                quarter,
-                                _prc_name(body),
-                                offence.description,
-                                offence.group,
-                                offence.subgroup,
-                                offence.code,
+                                *key,
                                 outcome.description,
                                 outcome.figure_4_group,
                                 outcome.number,
