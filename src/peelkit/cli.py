@@ -23,6 +23,7 @@ from rich.table import Table
 
 from peelkit import reference, synthetic
 from peelkit.errors import PeelkitError
+from peelkit.indicators.catalogue import catalogue
 from peelkit.ingest import IngestReport, ingest
 from peelkit.readers import all_formats
 from peelkit.warehouse import DEFAULT_PATH, open_read_only, open_warehouse
@@ -276,6 +277,25 @@ def formats_command() -> None:
         table.add_column(column)
     for fmt in all_formats():
         table.add_row(fmt.kind, fmt.title, fmt.expected())
+    console.print(table)
+
+
+indicators_app = typer.Typer(
+    help="The PEEL indicators and their definitions.", no_args_is_help=True
+)
+app.add_typer(indicators_app, name="indicators")
+
+
+@indicators_app.command("list")
+def indicators_list_command() -> None:
+    """The indicator catalogue: what each indicator counts, per what, when, and who is left out."""
+    by_code = reference.force_by_code()
+    table = Table(title="PEEL 2016 effectiveness indicators")
+    for column in ("id", "title", "unit", "period", "England and Wales", "excluded"):
+        table.add_column(column)
+    for i in catalogue().indicator:
+        excluded = "; ".join(f"{by_code[e.force].name} ({e.reason})" for e in i.exclusions)
+        table.add_row(i.id, i.title, i.unit, i.period, i.england_and_wales, excluded)
     console.print(table)
 
 

@@ -1,0 +1,1 @@
+"""The PEEL indicators: a declarative catalogue (catalogue.toml) and, later, their computation."""
