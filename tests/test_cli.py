@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -113,3 +115,36 @@ def test_every_command_has_help(command):
     result = invoke(command, "--help")
     assert result.exit_code == 0
     assert len(result.output) > 100
+
+
+@pytest.fixture(scope="module")
+def demo_warehouse(tmp_path_factory) -> str:
+    folder = tmp_path_factory.mktemp("demo")
+    wh = str(folder / "demo.duckdb")
+    result = invoke("demo", "-w", wh, "--out", str(folder / "data"), "--rows", "20000")
+    assert result.exit_code == 0, result.output
+    return wh
+
+
+def test_indicators_writes_benchmark_records_as_json_csv_and_parquet(demo_warehouse, tmp_path):
+    args = ["indicators", "-w", demo_warehouse, "--force", "metropolitan", "--indicator", "FIN-2"]
+    result = invoke(*args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    [record] = json.loads(result.output)
+    assert record["indicator_id"] == "FIN-2" and record["force_code"] == "E23000001"
+    assert record["value"] == pytest.approx(record["numerator"] / record["denominator"] * 1000)
+    assert record["ci95_lower"] < record["value"] < record["ci95_upper"]
+    assert record["load_ids"] and len(record["ew_forces"]) == 43
+    as_csv = list(csv.DictReader(io.StringIO(invoke(*args, "--format", "csv").output)))
+    assert float(as_csv[0]["value"]) == pytest.approx(record["value"])
+    out = tmp_path / "records.parquet"
+    assert invoke(*args, "--format", "parquet", "--out", str(out)).exit_code == 0
+    assert pq.read_table(out).num_rows == 1
+
+
+def test_indicators_table_shows_exclusions_and_unknown_ids_are_refused(demo_warehouse):
+    result = runner.invoke(app, ["indicators", "-w", demo_warehouse, "--indicator", "FIN-5"])
+    assert result.exit_code == 0, result.output
+    assert "Dorset Police" in result.output and "excluded" in result.output
+    wrong = invoke("indicators", "-w", demo_warehouse, "--indicator", "FIN-99")
+    assert wrong.exit_code != 0 and "FIN-99" in wrong.output

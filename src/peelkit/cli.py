@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -24,6 +27,7 @@ from rich.table import Table
 from peelkit import reference, synthetic
 from peelkit.errors import PeelkitError
 from peelkit.indicators.catalogue import catalogue
+from peelkit.indicators.engine import compute
 from peelkit.ingest import IngestReport, ingest
 from peelkit.readers import all_formats
 from peelkit.warehouse import DEFAULT_PATH, open_read_only, open_warehouse
@@ -206,19 +210,8 @@ def coverage_command(
 def _coverage_filter(force: str | None, source: str | None) -> tuple[str, list[str]]:
     clauses, params = [], []
     if force:
-        by_any = (
-            {f.code: f.code for f in reference.forces()}
-            | {f.slug: f.code for f in reference.forces()}
-            | reference.force_aliases()
-        )
-        if force not in by_any:
-            raise typer.BadParameter(
-                f"{force!r} is not a known force. Closest: "
-                + ", ".join(reference.closest_force_names(force)),
-                param_hint="--force",
-            )
         clauses.append("force_code = ?")
-        params.append(by_any[force])
+        params.append(_force_code(force))
     if source:
         clauses.append("source = ?")
         params.append(source)
@@ -280,10 +273,122 @@ def formats_command() -> None:
     console.print(table)
 
 
-indicators_app = typer.Typer(
-    help="The PEEL indicators and their definitions.", no_args_is_help=True
-)
+indicators_app = typer.Typer(help="The PEEL indicators: benchmark records, and the catalogue.")
 app.add_typer(indicators_app, name="indicators")
+
+FORMATS = ("table", "csv", "json", "parquet")
+
+
+@indicators_app.callback(invoke_without_command=True)
+def indicators_command(
+    ctx: typer.Context,
+    warehouse: WarehouseOpt = DEFAULT_PATH,
+    force: Annotated[
+        str | None, typer.Option(help="One force: code, police.uk id or name.")
+    ] = None,
+    indicator: Annotated[
+        list[str] | None, typer.Option(help="Indicator id(s), e.g. FIN-2 (default: all).")
+    ] = None,
+    cycle: Annotated[
+        int, typer.Option(help="The inspection cycle (2016: data to June 2016).")
+    ] = 2016,
+    output: Annotated[
+        str, typer.Option("--format", help="table, csv, json or parquet (parquet needs --out).")
+    ] = "table",
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Benchmark records: each force's value, England and Wales, intervals, verdicts, ranks."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if output not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    known = {i.id for i in catalogue().indicator}
+    unknown = [i for i in indicator or [] if i not in known]
+    if unknown:
+        raise typer.BadParameter(
+            f"{', '.join(unknown)} not in the catalogue; see 'peelkit indicators list'",
+            param_hint="--indicator",
+        )
+    code = _force_code(force) if force else None
+    with _reading(warehouse) as con:
+        records = compute(con, cycle=cycle, indicator_ids=indicator or None)
+    rows = [r.as_row() for r in records if code is None or r.force_code == code]
+    _write_records(rows, output, out)
+
+
+def _force_code(force: str) -> str:
+    by_any = (
+        {f.code: f.code for f in reference.forces()}
+        | {f.slug: f.code for f in reference.forces()}
+        | reference.force_aliases()
+    )
+    if force not in by_any:
+        raise typer.BadParameter(
+            f"{force!r} is not a known force. Closest: "
+            + ", ".join(reference.closest_force_names(force)),
+            param_hint="--force",
+        )
+    return by_any[force]
+
+
+def _write_records(rows: list[dict[str, object]], output: str, out: Path | None) -> None:
+    if output == "parquet":
+        if out is None:
+            raise typer.BadParameter("parquet is written to a file: add --out FILE.parquet")
+        pq.write_table(pa.Table.from_pylist(rows), out)
+        console.print(f"Wrote {len(rows):,} records to {out}", highlight=False)
+        return
+    stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    try:
+        if output == "json":
+            json.dump(rows, stream, indent=1, default=str)
+            stream.write("\n")
+        elif output == "csv":
+            flat = [
+                {k: (";".join(map(str, v)) if isinstance(v, list) else v) for k, v in row.items()}
+                for row in rows
+            ]
+            fields = list(flat[0]) if flat else []
+            writer = csv.DictWriter(stream, fieldnames=fields, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(flat)
+        else:
+            _print_records(rows)
+    finally:
+        if out:
+            stream.close()
+
+
+def _print_records(rows: list[dict[str, object]]) -> None:
+    names = {f.code: f.name for f in reference.forces()}
+    table = Table(title="Benchmark records")
+    for column in (
+        "indicator",
+        "row",
+        "force",
+        "value",
+        "England and Wales",
+        "95% interval",
+        "verdict",
+        "rank",
+        "coverage",
+    ):
+        table.add_column(column)
+    for r in rows:
+        value, ew = r["value"], r["england_and_wales"]
+        low, high = r["ci95_lower"], r["ci95_upper"]
+        table.add_row(
+            str(r["indicator_id"]),
+            str(r["breakdown"] or ""),
+            names.get(str(r["force_code"]), str(r["force_code"])),
+            "—" if value is None else f"{value:,.2f}",
+            "—" if ew is None else f"{ew:,.2f}",
+            "" if low is None else f"{low:,.2f} – {high:,.2f}",
+            str(r["verdict"]),
+            "" if r["rank"] is None else f"{r['rank']}/{r['ranked']} {r['rank_verdict']}",
+            str(r["coverage"]) + (f" ({r['note']})" if r["note"] else ""),
+        )
+    console.print(table)
 
 
 @indicators_app.command("list")

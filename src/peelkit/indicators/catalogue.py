@@ -25,6 +25,9 @@ Source = Literal["recorded_crime", "crime_outcomes", "population", "data_returns
 Calculation = Literal[
     "rate", "proportion", "change", "tracked outcome share", "untracked outcome rate"
 ]
+Window = Literal[
+    "12 months to 30 June", "12 months to 31 March", "as at 1 July", "survey fieldwork"
+]
 CRIME_CATEGORIES = {"victim-based", "other crimes against society", "fraud"}
 
 
@@ -43,6 +46,7 @@ class Measure(_Strict):
     offence_subgroup: tuple[str, ...] = ()
     offence_code: tuple[str, ...] = ()
     outcome_types: tuple[int, ...] = ()
+    population_column: Literal["population", "households"] = "population"
 
     @field_validator("item")
     @classmethod
@@ -128,6 +132,8 @@ class Indicator(_Strict):
     multiplier: int = Field(gt=0)
     calculation: Calculation
     period: str = Field(min_length=3)
+    window: Window
+    change_years: int | None = Field(default=None, ge=1)
     polarity: Polarity
     decimals: int = Field(ge=0, le=2)
     england_and_wales: Literal["pooled ratio", "unweighted mean of force rates"] = "pooled ratio"

@@ -1,0 +1,386 @@
+"""Benchmark records: every indicator for every force, against England and Wales.
+
+For each indicator of the catalogue the numerator and denominator come from
+:mod:`peelkit.indicators.measures` as Ibis expressions (one row per force); the rest — the
+exclusions, England and Wales, intervals, verdicts and ranks — is decided here, per force,
+from those few rows and the catalogue, using :mod:`peelkit.stats`. Outputs render these
+records and never recompute a statistic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import ibis
+
+from peelkit import reference, stats
+from peelkit.indicators import measures
+from peelkit.indicators.catalogue import Catalogue, Indicator, catalogue
+from peelkit.indicators.periods import window
+from peelkit.stats import Interval, Polarity, RankRule
+
+COMPUTED = "computed"
+PARTIAL = "partial period"
+EXCLUDED = "excluded"
+NOT_SUPPLIED = "could not supply"
+NO_DATA = "no data"
+DEFAULT_RANK_RULE = RankRule()
+
+
+@dataclass(frozen=True)
+class BenchmarkRecord:
+    """One force × indicator × period: the value, how it compares, and where it came from."""
+
+    indicator_id: str
+    breakdown: str | None  # the row of a broken-down indicator (Figure 4, 8, 10), else None
+    force_code: str
+    period: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    unit: str
+    coverage: str  # computed | partial period | excluded | could not supply | no data
+    note: str | None
+    england_and_wales: float | None
+    ew_numerator: float | None
+    ew_denominator: float | None
+    ew_method: str
+    ew_forces: tuple[str, ...]
+    ci95: Interval | None
+    ci998: Interval | None
+    interval_note: str | None
+    verdict: str  # Fingertips' overlap rule against England and Wales
+    rank: int | None
+    ranked: int | None
+    rank_verdict: str | None  # HMIC: one of the highest / one of the lowest / broadly in line
+    rank_rule: str
+    load_ids: tuple[int, ...] = field(default=())
+
+    def as_row(self) -> dict[str, Any]:
+        row = {k: v for k, v in self.__dict__.items() if k not in ("ci95", "ci998")}
+        for name in ("ci95", "ci998"):
+            interval = getattr(self, name)
+            row[f"{name}_lower"] = interval.lower if interval else None
+            row[f"{name}_upper"] = interval.upper if interval else None
+        row["ew_forces"] = list(self.ew_forces)
+        row["load_ids"] = list(self.load_ids)
+        return row
+
+
+@dataclass
+class _Side:
+    value: float | None = None
+    status: str | None = None
+    parts: int = 0
+    load_ids: tuple[int, ...] = ()
+
+
+def _add(sides: Iterable[_Side]) -> _Side:
+    """The sum of several breakdown rows of one force (a Figure 4 group from its members)."""
+    sides = list(sides)
+    values = [s.value for s in sides if s.value is not None]
+    return _Side(
+        value=sum(values) if values else None,
+        status="supplied" if values else (sides[0].status if sides else None),
+        parts=max((s.parts for s in sides), default=0),
+        load_ids=tuple(sorted({i for s in sides for i in s.load_ids})),
+    )
+
+
+def _fetch(expr: ibis.expr.types.Table) -> dict[str | None, dict[str, _Side]]:
+    """{breakdown key: {force: side}}; the key is None for an indicator without breakdown."""
+    out: dict[str | None, dict[str, _Side]] = {}
+    for row in expr.to_pyarrow().to_pylist():
+        out.setdefault(row["key"], {})[row["force_code"]] = _Side(
+            value=row["value"],
+            status=row["status"],
+            parts=int(row["parts"] or 0),
+            load_ids=tuple(sorted(row["load_ids"] or ())),
+        )
+    return out
+
+
+def compute(
+    con: duckdb.DuckDBPyConnection,
+    cycle: int = 2016,
+    indicator_ids: Iterable[str] | None = None,
+    rank_rule: RankRule = DEFAULT_RANK_RULE,
+    book: Catalogue | None = None,
+) -> list[BenchmarkRecord]:
+    """Benchmark records for the chosen indicators (all by default), every territorial force."""
+    book = book or catalogue()
+    wanted = list(indicator_ids) if indicator_ids is not None else [i.id for i in book.indicator]
+    backend = ibis.duckdb.from_connection(con)
+    records: list[BenchmarkRecord] = []
+    for indicator_id in wanted:
+        records += _indicator_records(backend, book, book.get(indicator_id), cycle, rank_rule)
+    return records
+
+
+def _indicator_records(
+    backend: ibis.BaseBackend,
+    book: Catalogue,
+    ind: Indicator,
+    cycle: int,
+    rank_rule: RankRule,
+) -> list[BenchmarkRecord]:
+    period = window(ind.window, cycle)
+    forces = [f.code for f in reference.territorial_forces()]
+    if ind.numerator.source == "survey" or ind.denominator.source == "survey":
+        why = "no warehouse table holds this survey's results yet"
+        return [_empty(ind, None, code, period.label, NO_DATA, why, rank_rule) for code in forces]
+
+    tracked = ind.calculation == "tracked outcome share"
+    keyed = ind.breakdown is not None
+    year = book.defaults.population_year
+    earlier = period
+    label = period.label
+    if ind.calculation == "change":
+        assert ind.change_years is not None
+        earlier = period.years_before(ind.change_years)
+        label = f"{earlier.label} to {period.label}"
+    top = _fetch(measures.by_force(backend, ind.numerator, period, year, tracked, keyed))
+    bottom = _fetch(measures.by_force(backend, ind.denominator, earlier, year, tracked)).get(
+        None, {}
+    )
+    records: list[BenchmarkRecord] = []
+    for row_label, row in _rows(ind, top):
+        records += _row_records(ind, row_label, row, bottom, forces, label, rank_rule)
+    return records
+
+
+def _rows(
+    ind: Indicator, top: dict[str | None, dict[str, _Side]]
+) -> list[tuple[str | None, dict[str, _Side]]]:
+    """The rows of an indicator: one, or one per breakdown key, plus Figure 4's group rows
+    (each derived from its members' unrounded counts) and its total of assigned outcomes."""
+    if ind.breakdown is None:
+        return [(None, top.get(None, {}))]
+    keys = sorted((k for k in top if k is not None), key=lambda k: (len(k), k))
+    if ind.calculation != "tracked outcome share":
+        return [(k, top[k]) for k in keys]
+    described = {str(o.number): o for o in reference.outcome_types()}
+    rows: list[tuple[str | None, dict[str, _Side]]] = [
+        (f"{k} {described[k].description}", top[k]) for k in keys
+    ]
+    groups: dict[str, list[str]] = {}
+    for k in keys:
+        groups.setdefault(described[k].figure_4_group, []).append(k)
+    for group, members in groups.items():
+        if len(members) > 1:
+            rows.append((f"group: {group}", _sum_rows(top, members)))
+    assigned = [k for k in keys if k != "0"]
+    rows.append(("Total offences assigned an outcome", _sum_rows(top, assigned)))
+    return rows
+
+
+def _sum_rows(top: dict[str | None, dict[str, _Side]], keys: list[str]) -> dict[str, _Side]:
+    forces = {code for k in keys for code in top[k]}
+    return {code: _add(top[k][code] for k in keys if code in top[k]) for code in forces}
+
+
+def _row_records(
+    ind: Indicator,
+    row_label: str | None,
+    top: dict[str, _Side],
+    bottom: dict[str, _Side],
+    forces: list[str],
+    label: str,
+    rank_rule: RankRule,
+) -> list[BenchmarkRecord]:
+    excluded = {e.force: e.reason for e in ind.exclusions}
+    partial = {p.force: p.reason for p in ind.partial_periods}
+    combined = {code: group for group in ind.combined for code in group.forces}
+    quarterly = [
+        m.source in ("recorded_crime", "crime_outcomes") for m in (ind.numerator, ind.denominator)
+    ]
+    shares = ind.calculation == "tracked outcome share"
+
+    values: dict[str, tuple[float, float, float, tuple[int, ...]]] = {}
+    states: dict[str, tuple[str, str | None]] = {}
+    for code in forces:
+        num, den = top.get(code, _Side()), bottom.get(code, _Side())
+        if code in combined:
+            num, den = _combine(combined[code].forces, top, bottom, num, den)
+        if code in excluded:
+            states[code] = (EXCLUDED, excluded[code])
+            continue
+        if NOT_SUPPLIED in (num.status, den.status):
+            states[code] = (NOT_SUPPLIED, "the force could not supply this item")
+            continue
+        if num.value is None and shares and den.value:
+            num = _Side(0.0, "supplied", den.parts, ())  # no offence got this outcome
+        if num.value is None or den.value is None:
+            states[code] = (NO_DATA, "nothing in the warehouse for this force and period")
+            continue
+        sides = zip((num, den), quarterly, strict=True)
+        short = [side.parts for side, by_quarter in sides if by_quarter and 0 < side.parts < 4]
+        if short and not shares:
+            states[code] = (NO_DATA, f"only {min(short)} of 4 quarters in the warehouse")
+            continue
+        if den.value == 0:
+            states[code] = (NO_DATA, "the denominator is zero")
+            continue
+        value = _value(ind, num.value, den.value)
+        values[code] = (value, num.value, den.value, tuple(sorted({*num.load_ids, *den.load_ids})))
+        note: str | None = partial.get(code)
+        if note is None and short:
+            note = f"{min(short)} of 4 quarters in the warehouse"
+        if code in combined:
+            states[code] = (COMPUTED, combined[code].reason)
+        else:
+            states[code] = (PARTIAL if note else COMPUTED, note)
+
+    ew = _england_and_wales(ind, values, combined)
+    ranking = {code: v[0] for code, v in values.items()}
+    records = []
+    for code in forces:
+        coverage, note = states[code]
+        if code not in values:
+            records.append(_empty(ind, row_label, code, label, coverage, note, rank_rule, ew))
+            continue
+        value, num_value, den_value, loads = values[code]
+        ci95, ci998, interval_note = _intervals(ind, num_value, den_value)
+        rank = stats.hmic_rank(ranking, code, rank_rule)
+        records.append(
+            BenchmarkRecord(
+                indicator_id=ind.id,
+                breakdown=row_label,
+                force_code=code,
+                period=label,
+                value=value,
+                numerator=num_value,
+                denominator=den_value,
+                unit=ind.unit,
+                coverage=coverage,
+                note=note,
+                england_and_wales=ew[0],
+                ew_numerator=ew[1],
+                ew_denominator=ew[2],
+                ew_method=ind.england_and_wales,
+                ew_forces=ew[3],
+                ci95=ci95,
+                ci998=ci998,
+                interval_note=interval_note,
+                verdict=stats.compare_to_benchmark(value, ci95, ew[0], ind.polarity),
+                rank=rank.rank,
+                ranked=rank.ranked,
+                rank_verdict=rank.verdict,
+                rank_rule=rank_rule.describe(),
+                load_ids=loads,
+            )
+        )
+    return records
+
+
+def _combine(
+    group: tuple[str, ...],
+    top: dict[str, _Side],
+    bottom: dict[str, _Side],
+    num: _Side,
+    den: _Side,
+) -> tuple[_Side, _Side]:
+    """Forces that reported one count together: that count over their summed denominators."""
+    nums = [v for c in group if (v := top.get(c, _Side()).value) is not None]
+    dens = [v for c in group if (v := bottom.get(c, _Side()).value) is not None]
+    if not nums or len(dens) != len(group):
+        return num, den
+    loads = {
+        i for c in group for side in (top.get(c), bottom.get(c)) if side for i in side.load_ids
+    }
+    return _Side(max(nums), "supplied", 1, tuple(sorted(loads))), _Side(sum(dens), "supplied", 1)
+
+
+def _value(ind: Indicator, numerator: float, denominator: float) -> float:
+    if ind.calculation == "change":
+        change = stats.percent_change(numerator, denominator)
+        assert change is not None  # denominator checked above
+        return change
+    return stats.rate(numerator, denominator, ind.multiplier)
+
+
+def _england_and_wales(
+    ind: Indicator,
+    values: dict[str, tuple[float, float, float, tuple[int, ...]]],
+    combined: dict[str, Any],
+) -> tuple[float | None, float | None, float | None, tuple[str, ...]]:
+    included = tuple(sorted(values))
+    if not included:
+        return None, None, None, ()
+    if ind.england_and_wales == "unweighted mean of force rates":
+        mean = sum(values[c][0] for c in included) / len(included)
+        return mean, None, None, included
+    counted: set[str] = set()
+    numerator = denominator = 0.0
+    for code in included:
+        group = tuple(combined[code].forces) if code in combined else (code,)
+        if group[0] in counted:
+            continue  # a combined count counts once
+        counted.update(group)
+        numerator += values[code][1]
+        denominator += values[code][2]
+    return _value(ind, numerator, denominator), numerator, denominator, included
+
+
+def _intervals(
+    ind: Indicator, numerator: float, denominator: float
+) -> tuple[Interval | None, Interval | None, str | None]:
+    if ind.calculation == "change":
+        return None, None, "no confidence interval for a percentage change between two periods"
+    if ind.calculation in ("proportion", "tracked outcome share") and 0 <= numerator <= denominator:
+        return (
+            stats.wilson_interval(numerator, denominator, 0.95, ind.multiplier),
+            stats.wilson_interval(numerator, denominator, 0.998, ind.multiplier),
+            None,
+        )
+    if numerator < 0:
+        return None, None, "no confidence interval for a negative count"
+    return (
+        stats.rate_interval(numerator, denominator, ind.multiplier, 0.95),
+        stats.rate_interval(numerator, denominator, ind.multiplier, 0.998),
+        None,
+    )
+
+
+def _empty(
+    ind: Indicator,
+    row_label: str | None,
+    code: str,
+    label: str,
+    coverage: str,
+    note: str | None,
+    rank_rule: RankRule,
+    ew: tuple[float | None, float | None, float | None, tuple[str, ...]] = (None, None, None, ()),
+) -> BenchmarkRecord:
+    """A force without a value: never zero, always with the reason."""
+    return BenchmarkRecord(
+        indicator_id=ind.id,
+        breakdown=row_label,
+        force_code=code,
+        period=label,
+        value=None,
+        numerator=None,
+        denominator=None,
+        unit=ind.unit,
+        coverage=coverage,
+        note=note,
+        england_and_wales=ew[0],
+        ew_numerator=ew[1],
+        ew_denominator=ew[2],
+        ew_method=ind.england_and_wales,
+        ew_forces=ew[3],
+        ci95=None,
+        ci998=None,
+        interval_note=None,
+        verdict="not compared",
+        rank=None,
+        ranked=None,
+        rank_verdict=None,
+        rank_rule=rank_rule.describe(),
+    )
+
+
+__all__ = ["BenchmarkRecord", "Polarity", "compute"]

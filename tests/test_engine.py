@@ -1,0 +1,281 @@
+"""Benchmark records on a small national fixture, checked against sums done here by hand.
+
+The fixture is written in the official formats and loaded through the real readers, so the
+whole path — files, warehouse, Ibis expressions, records — is exercised.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import ibis
+import pytest
+
+from peelkit import reference
+from peelkit.indicators import measures
+from peelkit.indicators.catalogue import Measure
+from peelkit.indicators.engine import (
+    COMPUTED,
+    EXCLUDED,
+    NO_DATA,
+    NOT_SUPPLIED,
+    PARTIAL,
+    BenchmarkRecord,
+    compute,
+)
+from peelkit.indicators.periods import Period
+from peelkit.ingest import ingest
+from peelkit.warehouse import open_warehouse
+
+FORCES = [f for f in reference.territorial_forces()]
+DORSET, DERBYSHIRE, CITY, DURHAM = "E23000039", "E23000018", "E23000034", "E23000008"
+WARWICKSHIRE, WEST_MERCIA, KENT = "E23000017", "E23000016", "E23000032"
+WINDOW = [("2015/16", 2), ("2015/16", 3), ("2015/16", 4), ("2016/17", 1)]
+BEFORE = ("2015/16", 1)  # outside the 12 months to 30 June 2016: must not count
+PRC = [
+    "Financial Year",
+    "Financial Quarter",
+    "Force Name",
+    "Offence Description",
+    "Offence Group",
+    "Offence Subgroup",
+    "Offence Code",
+    "Number of Offences",
+]
+OUT = [
+    *PRC[:7],
+    "Outcome Description",
+    "Outcome Group",
+    "Outcome Type",
+    "Force outcomes for offences recorded in quarter",
+    "Force outcomes recorded in quarter",
+]
+ASSAULT = ["Assault with injury", "Violence against the person", "Violence with injury", "8N"]
+DRUGS = ["Trafficking in controlled drugs", "Drug offences", "Trafficking of drugs", "92A"]
+OUTCOMES = {0: 2, 1: 3, 14: 1, 16: 2, 18: 4}  # tracked count per quarter, times the force's scale
+
+
+def population(i: int) -> int:
+    return 100_000 * (i + 1)
+
+
+def assaults(i: int, q: int) -> int:
+    return 10 * (i + 1) + q
+
+
+def scale(i: int) -> int:
+    return i % 3 + 1
+
+
+def write(path: Path, rows: list[list[object]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    folder = tmp_path_factory.mktemp("national")
+    pop = [["code", "year", "population", "households", "source"]]
+    prc, out = [PRC], [OUT]
+    returns = [["force", "item", "period", "value", "unit", "note"]]
+    for i, f in enumerate(FORCES):
+        pop.append([f.code, 2015, population(i), population(i) // 2, "test fixture"])
+        for q, (year, quarter) in enumerate([BEFORE, *WINDOW]):
+            prc.append([year, quarter, f.ons_name, *ASSAULT, f" {assaults(i, q)} "])
+            prc.append([year, quarter, f.ons_name, *DRUGS, " 5 "])
+            if f.code == DERBYSHIRE and (year, quarter) == WINDOW[-1]:
+                continue  # Derbyshire: three quarters of outcomes
+            for outcome, n in OUTCOMES.items():
+                out.append(
+                    [
+                        year,
+                        quarter,
+                        f.ons_name,
+                        *ASSAULT,
+                        "x",
+                        "x",
+                        outcome,
+                        f" {n * scale(i)} ",
+                        "",
+                    ]
+                )
+        if f.code != WARWICKSHIRE:
+            ocgs = 30 if f.code == WEST_MERCIA else 10 + i
+            returns.append([f.code, "ocgs_active", "2016-07-01", ocgs, "groups", ""])
+        arrests = "could not supply" if f.code == DURHAM else 40 + i
+        returns.append(
+            [f.code, "domestic_abuse_arrests", "2015-07-01/2016-06-30", arrests, "arrests", ""]
+        )
+        offences = "could not supply" if f.code == KENT else 100 + i
+        returns.append(
+            [f.code, "domestic_abuse_offences", "2015-07-01/2016-06-30", offences, "offences", ""]
+        )
+    prc.append([WINDOW[0][0], WINDOW[0][1], "British Transport Police", *ASSAULT, " 999 "])
+    files = [
+        write(folder / "population.csv", pop),
+        write(folder / "prc.csv", prc),
+        write(folder / "outcomes.csv", out),
+        write(folder / "returns.csv", returns),
+    ]
+    con = open_warehouse(folder / "w.duckdb")
+    report = ingest(con, files)
+    assert report.rejects == []
+    return con
+
+
+def by_force(records: list[BenchmarkRecord], row: str | None = None) -> dict[str, BenchmarkRecord]:
+    return {r.force_code: r for r in records if r.breakdown == row}
+
+
+def test_recorded_crime_rate_sums_the_window_and_pools_england_and_wales(national):
+    records = by_force(compute(national, indicator_ids=["FIN-2"]))
+    assert len(records) == 43
+    for i, f in enumerate(FORCES):
+        crimes = sum(assaults(i, q) + 5 for q in range(1, 5))  # window quarters only
+        assert records[f.code].value == pytest.approx(crimes / population(i) * 1000)
+        assert records[f.code].coverage == COMPUTED
+    total = sum(assaults(i, q) + 5 for i in range(43) for q in range(1, 5))  # no BTP
+    people = sum(population(i) for i in range(43))
+    met = records["E23000001"]
+    assert (met.ew_numerator, met.ew_denominator) == (total, people)
+    assert met.england_and_wales == pytest.approx(total / people * 1000)
+    assert len(met.ew_forces) == 43 and "BTP" not in met.ew_forces
+    assert met.ci95 is not None and met.ci95.method == "Byar's method"
+    assert met.ci998 is not None and met.ci998.lower < met.ci95.lower
+
+
+def test_households_are_the_denominator_of_burglary_style_rates(national):
+    victim_based = by_force(compute(national, indicator_ids=["FIG-2a"]))
+    i = 5
+    code = FORCES[i].code
+    crimes = sum(assaults(i, q) for q in range(1, 5))  # drug trafficking is not victim-based
+    assert victim_based[code].value == pytest.approx(crimes / population(i) * 1000)
+
+
+def test_tracked_outcome_shares_exclude_dorset_and_note_derbyshires_three_quarters(national):
+    records = by_force(compute(national, indicator_ids=["FIN-5"]))
+    dorset, derbyshire = records[DORSET], records[DERBYSHIRE]
+    assert (dorset.value, dorset.coverage) == (None, EXCLUDED)
+    assert "Niche" in (dorset.note or "")
+    assert derbyshire.coverage == PARTIAL and "three quarters" in (derbyshire.note or "")
+    per_quarter = sum(OUTCOMES.values())
+    for f in FORCES:
+        if f.code == DORSET:
+            continue
+        assert records[f.code].value == pytest.approx(OUTCOMES[1] / per_quarter * 100)
+    ew = records["E23000001"]
+    assert DORSET not in ew.ew_forces and len(ew.ew_forces) == 42
+    quarters = {f.code: (3 if f.code == DERBYSHIRE else 4) for f in FORCES if f.code != DORSET}
+    numerator = sum(
+        OUTCOMES[1] * scale(i) * quarters[f.code] for i, f in enumerate(FORCES) if f.code != DORSET
+    )
+    assert ew.ew_numerator == numerator
+    assert ew.ci95 is not None and ew.ci95.method == "Wilson score"
+
+
+def test_outcome_16_alone_and_outcomes_14_and_16_are_different_measures(national):
+    fin6 = by_force(compute(national, indicator_ids=["FIN-6"]))["E23000001"]
+    fig5 = by_force(compute(national, indicator_ids=["FIG-5"]))["E23000001"]
+    per_quarter = sum(OUTCOMES.values())
+    assert fin6.value == pytest.approx(OUTCOMES[16] / per_quarter * 100)
+    assert fig5.value == pytest.approx((OUTCOMES[14] + OUTCOMES[16]) / per_quarter * 100)
+
+
+def test_figure_4_group_rows_are_the_sum_of_their_unrounded_members(national):
+    records = compute(national, indicator_ids=["FIG-4"])
+    rows = defaultdict(dict)
+    for r in records:
+        rows[r.breakdown][r.force_code] = r
+    group = "group: Evidential difficulties (victim does not support police action)"
+    for code, record in rows[group].items():
+        if record.value is None:
+            continue
+        members = [rows[k][code].value for k in rows if k and k.split(" ")[0] in ("14", "16")]
+        assert record.value == pytest.approx(sum(members))
+    total = rows["Total offences assigned an outcome"]["E23000001"]
+    not_yet = rows["0 Not yet assigned an outcome"]["E23000001"]
+    assert total.value + not_yet.value == pytest.approx(100)
+
+
+def test_combined_ocg_count_uses_the_combined_population_and_counts_once(national):
+    records = by_force(compute(national, indicator_ids=["FIN-11"]))
+    i_w = next(i for i, f in enumerate(FORCES) if f.code == WARWICKSHIRE)
+    i_m = next(i for i, f in enumerate(FORCES) if f.code == WEST_MERCIA)
+    rate = 30 / (population(i_w) + population(i_m)) * 1_000_000
+    assert records[WARWICKSHIRE].value == pytest.approx(rate)
+    assert records[WEST_MERCIA].value == pytest.approx(rate)
+    assert (records[CITY].value, records[CITY].coverage) == (None, EXCLUDED)
+    others = [
+        (10 + i, population(i))
+        for i, f in enumerate(FORCES)
+        if f.code not in (CITY, WARWICKSHIRE, WEST_MERCIA)
+    ]
+    groups = sum(n for n, _ in others) + 30
+    people = sum(p for _, p in others) + population(i_w) + population(i_m)
+    assert records["E23000001"].england_and_wales == pytest.approx(groups / people * 1_000_000)
+
+
+def test_could_not_supply_is_a_state_never_a_zero(national):
+    records = by_force(compute(national, indicator_ids=["FIG-7"]))
+    kent, durham = records[KENT], records[DURHAM]
+    assert (kent.value, kent.numerator, kent.coverage) == (None, None, NOT_SUPPLIED)
+    assert (durham.value, durham.coverage) == (None, EXCLUDED)  # the annex names Durham
+    assert KENT not in records["E23000001"].ew_forces
+    assert records["E23000001"].value == pytest.approx(40 / 100 * 100)
+
+
+def test_indicators_without_data_say_so_for_every_force(national):
+    records = compute(national, indicator_ids=["FIN-1", "TXT-PS"])
+    assert {r.coverage for r in records} == {NO_DATA}
+    assert all(r.value is None and r.verdict == "not compared" for r in records)
+
+
+def test_every_value_names_the_loads_it_came_from(national):
+    met = by_force(compute(national, indicator_ids=["FIN-2"]))["E23000001"]
+    kinds = {
+        k
+        for (k,) in national.execute(
+            "SELECT kind FROM loads WHERE load_id IN (SELECT unnest(?))", [list(met.load_ids)]
+        ).fetchall()
+    }
+    assert kinds == {"recorded_crime", "population"}
+
+
+def test_ranks_and_verdicts_follow_the_rules(national):
+    records = by_force(compute(national, indicator_ids=["FIN-2"]))
+    ranked = sorted(records.values(), key=lambda r: -(r.value or 0))
+    assert [r.rank for r in ranked[:3]] == [1, 2, 3]
+    assert {r.rank_verdict for r in ranked[:10]} == {"one of the highest"}
+    assert {r.rank_verdict for r in ranked[-10:]} == {"one of the lowest"}
+    assert all(r.verdict in ("higher", "lower", "similar") for r in ranked)
+
+
+def test_real_recorded_crime_excluding_fraud_matches_independent_sums(real_data, tmp_path):
+    path = real_data / "home-office-prc" / "prc-pfa-mar2013-onwards-tables201718.csv"
+    con = open_warehouse(tmp_path / "prc.duckdb")
+    ingest(con, [path])
+    measure = Measure(
+        definition="crime excluding fraud",
+        source="recorded_crime",
+        crime_category=("victim-based", "other crimes against society"),
+    )
+    financial_year = Period(date(2017, 4, 1), date(2018, 3, 31), "2017/18")
+    backend = ibis.duckdb.from_connection(con)
+    got = measures.recorded_crime(backend, measure, financial_year).to_pyarrow().to_pylist()
+    totals = {r["force_code"]: r["value"] for r in got}
+    fraud_groups = {"Fraud offences"}
+    expected: dict[str, int] = defaultdict(int)
+    aliases = reference.force_aliases()
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["Offence Group"] in fraud_groups:
+                continue
+            text = row["Number of Offences"].strip()
+            expected[aliases[row["Force Name"]]] += 0 if text == "-00" else int(text)
+    assert totals == pytest.approx(dict(expected))
+    assert len(totals) == 44  # 43 forces and BTP; the fraud bodies have no non-fraud crime
