@@ -110,7 +110,9 @@ def test_the_installed_command_turns_errors_into_a_message_and_exit_1(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("command", ["ingest", "coverage", "query", "forces", "formats", "demo"])
+@pytest.mark.parametrize(
+    "command", ["ingest", "coverage", "query", "forces", "formats", "demo", "indicators", "explain"]
+)
 def test_every_command_has_help(command):
     result = invoke(command, "--help")
     assert result.exit_code == 0
@@ -148,3 +150,12 @@ def test_indicators_table_shows_exclusions_and_unknown_ids_are_refused(demo_ware
     assert "Dorset Police" in result.output and "excluded" in result.output
     wrong = invoke("indicators", "-w", demo_warehouse, "--indicator", "FIN-99")
     assert wrong.exit_code != 0 and "FIN-99" in wrong.output
+
+
+def test_explain_command_prints_the_explanation(demo_warehouse):
+    result = invoke("explain", "metropolitan", "FIN-11", "2016", "-w", demo_warehouse)
+    assert result.exit_code == 0, result.output
+    assert "Metropolitan Police Service, as at 1 July 2016" in result.output
+    assert "City of London Police: not comparable" in result.output
+    wrong = invoke("explain", "metropolitan", "FIG-4", "-w", demo_warehouse)
+    assert wrong.exit_code != 0 and "--row" in wrong.output

@@ -279,3 +279,27 @@ def test_real_recorded_crime_excluding_fraud_matches_independent_sums(real_data,
             expected[aliases[row["Force Name"]]] += 0 if text == "-00" else int(text)
     assert totals == pytest.approx(dict(expected))
     assert len(totals) == 44  # 43 forces and BTP; the fraud bodies have no non-fraud crime
+
+
+def test_explain_shows_the_numbers_the_rule_and_files_and_its_sql_reproduces_them(national):
+    from peelkit.indicators.explain import explain
+
+    result = explain(national, "E23000001", "FIN-5")
+    record, text = result.record, result.text
+    assert f"{record.value:,.2f} percent" in text
+    assert "England and Wales:" in text and "over 42 forces" in text
+    assert "Dorset Police: unreliable outcome recording" in text
+    assert "outcomes.csv" in text and "population.csv" not in text
+    sql = text.split("SQL of the numerator (run it with peelkit query):\n")[1]
+    sql = sql.split("\nSQL of the denominator")[0]
+    [row] = national.execute(sql).fetchall()
+    assert row[2] == record.numerator  # (force_code, key, value, ...)
+
+
+def test_explain_names_the_rows_of_a_broken_down_indicator(national):
+    from peelkit.indicators.explain import explain
+
+    with pytest.raises(KeyError, match="has rows"):
+        explain(national, "E23000001", "FIG-4")
+    result = explain(national, "E23000001", "FIG-4", breakdown="1 Charged/Summonsed")
+    assert "FIG-4" in result.text and "Charged/Summonsed" in result.text

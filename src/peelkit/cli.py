@@ -28,6 +28,7 @@ from peelkit import reference, synthetic
 from peelkit.errors import PeelkitError
 from peelkit.indicators.catalogue import catalogue
 from peelkit.indicators.engine import compute
+from peelkit.indicators.explain import explain
 from peelkit.ingest import IngestReport, ingest
 from peelkit.readers import all_formats
 from peelkit.warehouse import DEFAULT_PATH, open_read_only, open_warehouse
@@ -402,6 +403,30 @@ def indicators_list_command() -> None:
         excluded = "; ".join(f"{by_code[e.force].name} ({e.reason})" for e in i.exclusions)
         table.add_row(i.id, i.title, i.unit, i.period, i.england_and_wales, excluded)
     console.print(table)
+
+
+@app.command("explain")
+def explain_command(
+    force: Annotated[str, typer.Argument(help="The force: code, police.uk id or name.")],
+    indicator: Annotated[str, typer.Argument(help="The indicator id, e.g. FIN-2.")],
+    period: Annotated[int, typer.Argument(help="The inspection cycle, e.g. 2016.")] = 2016,
+    row: Annotated[
+        str | None, typer.Option(help="The row of a broken-down indicator (Figure 4, 8, 10).")
+    ] = None,
+    warehouse: WarehouseOpt = DEFAULT_PATH,
+) -> None:
+    """How a figure was made: the numbers, the rule, the forces left out, the source files."""
+    if indicator not in {i.id for i in catalogue().indicator}:
+        raise typer.BadParameter(
+            f"{indicator!r} is not in the catalogue; see 'peelkit indicators list'",
+            param_hint="INDICATOR",
+        )
+    with _reading(warehouse) as con:
+        try:
+            result = explain(con, _force_code(force), indicator, period, row)
+        except (KeyError, StopIteration) as exc:
+            raise typer.BadParameter(str(exc) or f"no row {row!r}", param_hint="--row") from exc
+    console.print(result.text, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("demo")

@@ -1,0 +1,152 @@
+"""Why a figure is what it is: the rule, the numbers, who was left out, and the source files.
+
+``explain`` renders one benchmark record as plain text a reader can check by hand. It does
+not recompute anything: the numbers come from the record the engine made, the SQL shows the
+expressions the engine ran (re-runnable with ``peelkit query``), and the files come from the
+load ledger through the record's load ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import ibis
+
+from peelkit import reference
+from peelkit.indicators import measures
+from peelkit.indicators.catalogue import Indicator, catalogue
+from peelkit.indicators.engine import BenchmarkRecord, compute
+from peelkit.indicators.periods import window
+
+
+@dataclass(frozen=True)
+class Explanation:
+    record: BenchmarkRecord
+    text: str
+
+
+def _number(value: float | None, decimals: int = 2) -> str:
+    return "—" if value is None else f"{value:,.{decimals}f}"
+
+
+def explain(
+    con: duckdb.DuckDBPyConnection,
+    force_code: str,
+    indicator_id: str,
+    cycle: int = 2016,
+    breakdown: str | None = None,
+) -> Explanation:
+    ind = catalogue().get(indicator_id)
+    records = [
+        r
+        for r in compute(con, cycle=cycle, indicator_ids=[indicator_id])
+        if r.force_code == force_code
+    ]
+    if breakdown is None and records and records[0].breakdown is not None:
+        rows = ", ".join(repr(r.breakdown) for r in records)
+        raise KeyError(f"{indicator_id} has rows; name one with --row: {rows}")
+    record = next(r for r in records if r.breakdown == breakdown)
+    names = reference.force_by_code()
+    lines = [
+        f"{ind.id} {ind.title}" + (f" — {breakdown}" if breakdown else ""),
+        f"{names[force_code].name}, {record.period}",
+        "",
+        *_value_lines(ind, record),
+        "",
+        *_rule_lines(ind, record),
+        "",
+        *_source_lines(con, ind, record, force_code, cycle),
+    ]
+    if ind.caveats:
+        lines += ["", "Caveats:", *(f"  - {c}" for c in ind.caveats)]
+    lines += ["", "Annex A:", f"  {ind.annex}"]
+    return Explanation(record, "\n".join(lines))
+
+
+def _value_lines(ind: Indicator, r: BenchmarkRecord) -> list[str]:
+    if r.value is None:
+        return [f"No value: {r.coverage}" + (f" — {r.note}" if r.note else "") + "."]
+    how = (
+        f"({_number(r.numerator, 0)} − {_number(r.denominator, 0)}) / "
+        f"{_number(r.denominator, 0)} × 100"
+        if ind.calculation == "change"
+        else f"{_number(r.numerator, 0)} / {_number(r.denominator, 0)} × {ind.multiplier:,}"
+    )
+    lines = [f"Value: {_number(r.value)} {ind.unit} = {how}"]
+    if r.note:
+        lines.append(f"Note: {r.note} ({r.coverage})")
+    if r.england_and_wales is not None:
+        pooled = (
+            f" = {_number(r.ew_numerator, 0)} / {_number(r.ew_denominator, 0)}"
+            if r.ew_numerator is not None
+            else ""
+        )
+        lines.append(
+            f"England and Wales: {_number(r.england_and_wales)}{pooled} "
+            f"({r.ew_method} over {len(r.ew_forces)} forces)"
+        )
+    if r.ci95 and r.ci998:
+        lines.append(
+            f"95% interval: {_number(r.ci95.lower)} to {_number(r.ci95.upper)}; 99.8%: "
+            f"{_number(r.ci998.lower)} to {_number(r.ci998.upper)} ({r.ci95.method})"
+        )
+    elif r.interval_note:
+        lines.append(f"Interval: none — {r.interval_note}")
+    return lines
+
+
+def _rule_lines(ind: Indicator, r: BenchmarkRecord) -> list[str]:
+    lines = [
+        f"Numerator: {ind.numerator.definition} [{ind.numerator.source}]",
+        f"Denominator: {ind.denominator.definition} [{ind.denominator.source}]",
+        f"Verdict against England and Wales: {r.verdict} (Fingertips: similar when the England "
+        f"and Wales value lies inside the force's 95% interval; polarity: {ind.polarity.value})",
+    ]
+    if r.rank is not None:
+        lines.append(f"Rank: {r.rank} of {r.ranked} — {r.rank_verdict} ({r.rank_rule})")
+    names = reference.force_by_code()
+    if ind.exclusions:
+        lines.append("Forces left out of England and Wales and the chart:")
+        lines += [f"  - {names[e.force].name}: {e.reason}" for e in ind.exclusions]
+    others = sorted(
+        set(f.code for f in reference.territorial_forces())
+        - set(r.ew_forces)
+        - set(ind.excluded_forces)
+    )
+    if others and r.ew_forces:
+        lines.append(
+            "Also without a value (not in England and Wales): "
+            + ", ".join(names[c].name for c in others)
+        )
+    return lines
+
+
+def _source_lines(
+    con: duckdb.DuckDBPyConnection, ind: Indicator, r: BenchmarkRecord, force: str, cycle: int
+) -> list[str]:
+    lines = ["Source files:"]
+    if r.load_ids:
+        for load_id, path, member, sha, kind, rows in con.execute(
+            "SELECT load_id, path, member, sha256, kind, rows_loaded FROM loads "
+            "WHERE load_id IN (SELECT unnest(?)) ORDER BY load_id",
+            [list(r.load_ids)],
+        ).fetchall():
+            where = f"{path}!{member}" if member else path
+            lines.append(f"  load {load_id}: {kind} {where} (sha256 {sha[:12]}…, {rows:,} rows)")
+    else:
+        lines.append("  none: no value was computed")
+    backend = ibis.duckdb.from_connection(con)
+    period = window(ind.window, cycle)
+    year = catalogue().defaults.population_year
+    tracked = ind.calculation == "tracked outcome share"
+    for name, measure in (("numerator", ind.numerator), ("denominator", ind.denominator)):
+        if measure.source == "survey":
+            continue
+        when = period
+        if name == "denominator" and ind.change_years:
+            when = period.years_before(ind.change_years)
+        expr = measures.by_force(backend, measure, when, year, tracked)
+        sql = ibis.to_sql(expr.filter(expr.force_code == force), dialect="duckdb")
+        lines += [f"SQL of the {name} (run it with peelkit query):", str(sql)]
+    return lines
