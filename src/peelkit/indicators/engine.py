@@ -18,8 +18,8 @@ import ibis
 
 from peelkit import reference, stats
 from peelkit.indicators import measures
-from peelkit.indicators.catalogue import Catalogue, Indicator, catalogue
-from peelkit.indicators.periods import window
+from peelkit.indicators.catalogue import Catalogue, Indicator, Measure, catalogue
+from peelkit.indicators.periods import Period, window
 from peelkit.stats import Interval, Polarity, RankRule
 
 COMPUTED = "computed"
@@ -90,17 +90,39 @@ def _add(sides: Iterable[_Side]) -> _Side:
     )
 
 
-def _fetch(expr: ibis.expr.types.Table) -> dict[str | None, dict[str, _Side]]:
-    """{breakdown key: {force: side}}; the key is None for an indicator without breakdown."""
-    out: dict[str | None, dict[str, _Side]] = {}
-    for row in expr.to_pyarrow().to_pylist():
-        out.setdefault(row["key"], {})[row["force_code"]] = _Side(
-            value=row["value"],
-            status=row["status"],
-            parts=int(row["parts"] or 0),
-            load_ids=tuple(sorted(row["load_ids"] or ())),
-        )
-    return out
+_SQL_CACHE: dict[tuple[str, Period, int, bool, bool], str] = {}
+
+
+class _Fetcher:
+    """Runs each distinct measure once per computation, compiling its Ibis expression to SQL
+    once per process (compiling costs more than running it on a national warehouse)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, backend: ibis.BaseBackend) -> None:
+        self.con, self.backend = con, backend
+        self.results: dict[tuple[str, Period, int, bool, bool], dict[str | None, dict[str, _Side]]]
+        self.results = {}
+
+    def __call__(
+        self, m: Measure, period: Period, year: int, tracked: bool, keyed: bool = False
+    ) -> dict[str | None, dict[str, _Side]]:
+        key = (m.model_dump_json(), period, year, tracked, keyed)
+        if key not in self.results:
+            if key not in _SQL_CACHE:
+                expr = measures.by_force(self.backend, m, period, year, tracked, keyed)
+                _SQL_CACHE[key] = str(ibis.to_sql(expr, dialect="duckdb"))
+            cursor = self.con.execute(_SQL_CACHE[key])
+            columns = [d[0] for d in cursor.description or []]
+            out: dict[str | None, dict[str, _Side]] = {}
+            for values in cursor.fetchall():
+                row = dict(zip(columns, values, strict=True))
+                out.setdefault(row["key"], {})[row["force_code"]] = _Side(
+                    value=row["value"],
+                    status=row["status"],
+                    parts=int(row["parts"] or 0),
+                    load_ids=tuple(sorted(row["load_ids"] or ())),
+                )
+            self.results[key] = out
+        return self.results[key]
 
 
 def compute(
@@ -113,15 +135,15 @@ def compute(
     """Benchmark records for the chosen indicators (all by default), every territorial force."""
     book = book or catalogue()
     wanted = list(indicator_ids) if indicator_ids is not None else [i.id for i in book.indicator]
-    backend = ibis.duckdb.from_connection(con)
+    fetch = _Fetcher(con, ibis.duckdb.from_connection(con))
     records: list[BenchmarkRecord] = []
     for indicator_id in wanted:
-        records += _indicator_records(backend, book, book.get(indicator_id), cycle, rank_rule)
+        records += _indicator_records(fetch, book, book.get(indicator_id), cycle, rank_rule)
     return records
 
 
 def _indicator_records(
-    backend: ibis.BaseBackend,
+    fetch: _Fetcher,
     book: Catalogue,
     ind: Indicator,
     cycle: int,
@@ -142,10 +164,8 @@ def _indicator_records(
         assert ind.change_years is not None
         earlier = period.years_before(ind.change_years)
         label = f"{earlier.label} to {period.label}"
-    top = _fetch(measures.by_force(backend, ind.numerator, period, year, tracked, keyed))
-    bottom = _fetch(measures.by_force(backend, ind.denominator, earlier, year, tracked)).get(
-        None, {}
-    )
+    top = fetch(ind.numerator, period, year, tracked, keyed)
+    bottom = fetch(ind.denominator, earlier, year, tracked).get(None, {})
     records: list[BenchmarkRecord] = []
     for row_label, row in _rows(ind, top):
         records += _row_records(ind, row_label, row, bottom, forces, label, rank_rule)
