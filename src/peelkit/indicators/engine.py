@@ -9,7 +9,9 @@ records and never recompute a statistic.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,38 +92,67 @@ def _add(sides: Iterable[_Side]) -> _Side:
     )
 
 
+Request = tuple[
+    Measure, Period, int, bool, bool
+]  # measure, period, population year, tracked, keyed
 _SQL_CACHE: dict[tuple[str, Period, int, bool, bool], str] = {}
 
 
 class _Fetcher:
-    """Runs each distinct measure once per computation, compiling its Ibis expression to SQL
-    once per process (compiling costs more than running it on a national warehouse)."""
+    """Runs each distinct measure once per computation — the distinct ones side by side, each
+    on its own cursor — compiling its Ibis expression to SQL once per process (compiling costs
+    more than running it)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, backend: ibis.BaseBackend) -> None:
         self.con, self.backend = con, backend
         self.results: dict[tuple[str, Period, int, bool, bool], dict[str | None, dict[str, _Side]]]
         self.results = {}
 
-    def __call__(
-        self, m: Measure, period: Period, year: int, tracked: bool, keyed: bool = False
-    ) -> dict[str | None, dict[str, _Side]]:
-        key = (m.model_dump_json(), period, year, tracked, keyed)
+    @staticmethod
+    def _key(request: Request) -> tuple[str, Period, int, bool, bool]:
+        m, period, year, tracked, keyed = request
+        return (m.model_dump_json(exclude={"definition"}), period, year, tracked, keyed)
+
+    def _sql(self, request: Request) -> str:
+        key = self._key(request)
+        if key not in _SQL_CACHE:
+            expr = measures.by_force(self.backend, *request)
+            _SQL_CACHE[key] = str(ibis.to_sql(expr, dialect="duckdb"))
+        return _SQL_CACHE[key]
+
+    def _run(self, sql: str) -> dict[str | None, dict[str, _Side]]:
+        cursor = self.con.cursor()
+        try:
+            result = cursor.execute(sql)
+            columns = [d[0] for d in result.description or []]
+            rows = result.fetchall()
+        finally:
+            cursor.close()
+        out: dict[str | None, dict[str, _Side]] = {}
+        for values in rows:
+            row = dict(zip(columns, values, strict=True))
+            out.setdefault(row["key"], {})[row["force_code"]] = _Side(
+                value=row["value"],
+                status=row["status"],
+                parts=int(row["parts"] or 0),
+                load_ids=tuple(sorted(row["load_ids"] or ())),
+            )
+        return out
+
+    def prefetch(self, requests: Iterable[Request]) -> None:
+        todo: dict[tuple[str, Period, int, bool, bool], str] = {}
+        for request in requests:
+            key = self._key(request)
+            if key not in self.results and key not in todo:
+                todo[key] = self._sql(request)
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            for key, out in zip(todo, pool.map(self._run, todo.values()), strict=True):
+                self.results[key] = out
+
+    def __call__(self, request: Request) -> dict[str | None, dict[str, _Side]]:
+        key = self._key(request)
         if key not in self.results:
-            if key not in _SQL_CACHE:
-                expr = measures.by_force(self.backend, m, period, year, tracked, keyed)
-                _SQL_CACHE[key] = str(ibis.to_sql(expr, dialect="duckdb"))
-            cursor = self.con.execute(_SQL_CACHE[key])
-            columns = [d[0] for d in cursor.description or []]
-            out: dict[str | None, dict[str, _Side]] = {}
-            for values in cursor.fetchall():
-                row = dict(zip(columns, values, strict=True))
-                out.setdefault(row["key"], {})[row["force_code"]] = _Side(
-                    value=row["value"],
-                    status=row["status"],
-                    parts=int(row["parts"] or 0),
-                    load_ids=tuple(sorted(row["load_ids"] or ())),
-                )
-            self.results[key] = out
+            self.results[key] = self._run(self._sql(request))
         return self.results[key]
 
 
@@ -135,37 +166,47 @@ def compute(
     """Benchmark records for the chosen indicators (all by default), every territorial force."""
     book = book or catalogue()
     wanted = list(indicator_ids) if indicator_ids is not None else [i.id for i in book.indicator]
+    indicators = [book.get(i) for i in wanted]
     fetch = _Fetcher(con, ibis.duckdb.from_connection(con))
+    year = book.defaults.population_year
+    fetch.prefetch(r for ind in indicators for r in _requests(ind, cycle, year))
     records: list[BenchmarkRecord] = []
-    for indicator_id in wanted:
-        records += _indicator_records(fetch, book, book.get(indicator_id), cycle, rank_rule)
+    for ind in indicators:
+        records += _indicator_records(fetch, ind, cycle, year, rank_rule)
     return records
+
+
+def _requests(ind: Indicator, cycle: int, year: int) -> list[Request]:
+    """The numerator and denominator an indicator needs (none for a source not in the warehouse)."""
+    if "survey" in (ind.numerator.source, ind.denominator.source):
+        return []
+    period = window(ind.window, cycle)
+    earlier = period.years_before(ind.change_years) if ind.change_years else period
+    tracked = ind.calculation == "tracked outcome share"
+    return [
+        (ind.numerator, period, year, tracked, ind.breakdown is not None),
+        (ind.denominator, earlier, year, tracked, False),
+    ]
 
 
 def _indicator_records(
     fetch: _Fetcher,
-    book: Catalogue,
     ind: Indicator,
     cycle: int,
+    year: int,
     rank_rule: RankRule,
 ) -> list[BenchmarkRecord]:
     period = window(ind.window, cycle)
     forces = [f.code for f in reference.territorial_forces()]
-    if ind.numerator.source == "survey" or ind.denominator.source == "survey":
+    requests = _requests(ind, cycle, year)
+    if not requests:
         why = "no warehouse table holds this survey's results yet"
         return [_empty(ind, None, code, period.label, NO_DATA, why, rank_rule) for code in forces]
-
-    tracked = ind.calculation == "tracked outcome share"
-    keyed = ind.breakdown is not None
-    year = book.defaults.population_year
-    earlier = period
     label = period.label
-    if ind.calculation == "change":
-        assert ind.change_years is not None
-        earlier = period.years_before(ind.change_years)
-        label = f"{earlier.label} to {period.label}"
-    top = fetch(ind.numerator, period, year, tracked, keyed)
-    bottom = fetch(ind.denominator, earlier, year, tracked).get(None, {})
+    if ind.change_years:
+        label = f"{period.years_before(ind.change_years).label} to {period.label}"
+    top = fetch(requests[0])
+    bottom = fetch(requests[1]).get(None, {})
     records: list[BenchmarkRecord] = []
     for row_label, row in _rows(ind, top):
         records += _row_records(ind, row_label, row, bottom, forces, label, rank_rule)
