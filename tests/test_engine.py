@@ -303,3 +303,18 @@ def test_explain_names_the_rows_of_a_broken_down_indicator(national):
         explain(national, "E23000001", "FIG-4")
     result = explain(national, "E23000001", "FIG-4", breakdown="1 Charged/Summonsed")
     assert "FIG-4" in result.text and "Charged/Summonsed" in result.text
+
+
+def test_figure_1_is_a_five_year_series_on_the_stated_population_year(national):
+    series = [r for r in compute(national, indicator_ids=["FIG-1"]) if r.force_code == "E23000001"]
+    assert [r.period for r in series] == [f"12 months to 30 June {y}" for y in range(2012, 2017)]
+    latest = by_force(compute(national, indicator_ids=["FIN-2"]))["E23000001"]
+    assert series[-1].value == pytest.approx(latest.value)
+    assert series[-1].population_year == latest.population_year == 2015
+    assert (series[-2].coverage, series[-2].note) == (
+        NO_DATA,
+        "only 1 of 4 quarters in the warehouse",
+    )
+    assert {r.coverage for r in series[:3]} == {NO_DATA}
+    share = by_force(compute(national, indicator_ids=["FIN-5"]))["E23000001"]
+    assert share.population_year is None

@@ -134,6 +134,7 @@ class Indicator(_Strict):
     period: str = Field(min_length=3)
     window: Window
     change_years: int | None = Field(default=None, ge=1)
+    series_years: int | None = Field(default=None, ge=2)
     polarity: Polarity
     decimals: int = Field(ge=0, le=2)
     england_and_wales: Literal["pooled ratio", "unweighted mean of force rates"] = "pooled ratio"

@@ -44,6 +44,7 @@ class BenchmarkRecord:
     numerator: float | None
     denominator: float | None
     unit: str
+    population_year: int | None  # the mid-year estimate in the denominator, when it is population
     coverage: str  # computed | partial period | excluded | could not supply | no data
     note: str | None
     england_and_wales: float | None
@@ -180,13 +181,23 @@ def _requests(ind: Indicator, cycle: int, year: int) -> list[Request]:
     """The numerator and denominator an indicator needs (none for a source not in the warehouse)."""
     if "survey" in (ind.numerator.source, ind.denominator.source):
         return []
-    period = window(ind.window, cycle)
-    earlier = period.years_before(ind.change_years) if ind.change_years else period
     tracked = ind.calculation == "tracked outcome share"
-    return [
-        (ind.numerator, period, year, tracked, ind.breakdown is not None),
-        (ind.denominator, earlier, year, tracked, False),
-    ]
+    requests: list[Request] = []
+    for period in _periods(ind, cycle):
+        earlier = period.years_before(ind.change_years) if ind.change_years else period
+        requests += [
+            (ind.numerator, period, year, tracked, ind.breakdown is not None),
+            (ind.denominator, earlier, year, tracked, False),
+        ]
+    return requests
+
+
+def _periods(ind: Indicator, cycle: int) -> list[Period]:
+    """The window of the cycle, or each window of a series, oldest first."""
+    latest = window(ind.window, cycle)
+    if not ind.series_years:
+        return [latest]
+    return [latest.years_before(n) for n in range(ind.series_years - 1, -1, -1)]
 
 
 def _indicator_records(
@@ -201,15 +212,18 @@ def _indicator_records(
     requests = _requests(ind, cycle, year)
     if not requests:
         why = "no warehouse table holds this survey's results yet"
-        return [_empty(ind, None, code, period.label, NO_DATA, why, rank_rule) for code in forces]
-    label = period.label
-    if ind.change_years:
-        label = f"{period.years_before(ind.change_years).label} to {period.label}"
-    top = fetch(requests[0])
-    bottom = fetch(requests[1]).get(None, {})
+        return [
+            _empty(ind, None, code, period.label, NO_DATA, why, rank_rule, None) for code in forces
+        ]
     records: list[BenchmarkRecord] = []
-    for row_label, row in _rows(ind, top):
-        records += _row_records(ind, row_label, row, bottom, forces, label, rank_rule)
+    for n, one in enumerate(_periods(ind, cycle)):
+        label = one.label
+        if ind.change_years:
+            label = f"{one.years_before(ind.change_years).label} to {one.label}"
+        top = fetch(requests[2 * n])
+        bottom = fetch(requests[2 * n + 1]).get(None, {})
+        for row_label, row in _rows(ind, top):
+            records += _row_records(ind, row_label, row, bottom, forces, label, rank_rule, year)
     return records
 
 
@@ -251,6 +265,7 @@ def _row_records(
     forces: list[str],
     label: str,
     rank_rule: RankRule,
+    year: int | None,
 ) -> list[BenchmarkRecord]:
     excluded = {e.force: e.reason for e in ind.exclusions}
     partial = {p.force: p.reason for p in ind.partial_periods}
@@ -301,7 +316,7 @@ def _row_records(
     for code in forces:
         coverage, note = states[code]
         if code not in values:
-            records.append(_empty(ind, row_label, code, label, coverage, note, rank_rule, ew))
+            records.append(_empty(ind, row_label, code, label, coverage, note, rank_rule, year, ew))
             continue
         value, num_value, den_value, loads = values[code]
         ci95, ci998, interval_note = _intervals(ind, num_value, den_value)
@@ -316,6 +331,7 @@ def _row_records(
                 numerator=num_value,
                 denominator=den_value,
                 unit=ind.unit,
+                population_year=_population_year(ind, year),
                 coverage=coverage,
                 note=note,
                 england_and_wales=ew[0],
@@ -353,6 +369,10 @@ def _combine(
         i for c in group for side in (top.get(c), bottom.get(c)) if side for i in side.load_ids
     }
     return _Side(max(nums), "supplied", 1, tuple(sorted(loads))), _Side(sum(dens), "supplied", 1)
+
+
+def _population_year(ind: Indicator, year: int | None) -> int | None:
+    return year if ind.denominator.source == "population" else None
 
 
 def _value(ind: Indicator, numerator: float, denominator: float) -> float:
@@ -414,6 +434,7 @@ def _empty(
     coverage: str,
     note: str | None,
     rank_rule: RankRule,
+    year: int | None,
     ew: tuple[float | None, float | None, float | None, tuple[str, ...]] = (None, None, None, ()),
 ) -> BenchmarkRecord:
     """A force without a value: never zero, always with the reason."""
@@ -426,6 +447,7 @@ def _empty(
         numerator=None,
         denominator=None,
         unit=ind.unit,
+        population_year=_population_year(ind, year),
         coverage=coverage,
         note=note,
         england_and_wales=ew[0],
