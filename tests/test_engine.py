@@ -33,6 +33,7 @@ from peelkit.warehouse import open_warehouse
 
 FORCES = [f for f in reference.territorial_forces()]
 DORSET, DERBYSHIRE, CITY, DURHAM = "E23000039", "E23000018", "E23000034", "E23000008"
+NOTTS = "E23000019"
 WARWICKSHIRE, WEST_MERCIA, KENT = "E23000017", "E23000016", "E23000032"
 WINDOW = [("2015/16", 2), ("2015/16", 3), ("2015/16", 4), ("2016/17", 1)]
 BEFORE = ("2015/16", 1)  # outside the 12 months to 30 June 2016: must not count
@@ -56,7 +57,10 @@ OUT = [
 ]
 ASSAULT = ["Assault with injury", "Violence against the person", "Violence with injury", "8N"]
 DRUGS = ["Trafficking in controlled drugs", "Drug offences", "Trafficking of drugs", "92A"]
-OUTCOMES = {0: 2, 1: 3, 14: 1, 16: 2, 18: 4}  # tracked count per quarter, times the force's scale
+OUTCOMES = {0: 2, 1: 3, 14: 1, 16: 2, 18: 4}
+OCG_TYPES = {"drug activity": 6, "fraud": 3, "other": 1}
+DA_OUTCOMES = {1: 25, 3: 9}  # per 100 + i domestic abuse offences, times the force's scale
+HUMBERSIDE = "E23000012"  # tracked count per quarter, times the force's scale
 
 
 def population(i: int) -> int:
@@ -107,6 +111,22 @@ def national(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnect
         if f.code != WARWICKSHIRE:
             ocgs = 30 if f.code == WEST_MERCIA else 10 + i
             returns.append([f.code, "ocgs_active", "2016-07-01", ocgs, "groups", ""])
+        for kind, n in OCG_TYPES.items():
+            if f.code != HUMBERSIDE:
+                returns.append(
+                    [f.code, f"ocgs_predominant_type:{kind}", "2016-07-01", n, "groups", ""]
+                )
+        for outcome, n in DA_OUTCOMES.items():  # untracked: outcomes recorded in the window
+            returns.append(
+                [
+                    f.code,
+                    f"domestic_abuse_outcomes:{outcome}",
+                    "2015-07-01/2016-06-30",
+                    n * scale(i),
+                    "outcomes",
+                    "",
+                ]
+            )
         arrests = "could not supply" if f.code == DURHAM else 40 + i
         returns.append(
             [f.code, "domestic_abuse_arrests", "2015-07-01/2016-06-30", arrests, "arrests", ""]
@@ -318,3 +338,26 @@ def test_figure_1_is_a_five_year_series_on_the_stated_population_year(national):
     assert {r.coverage for r in series[:3]} == {NO_DATA}
     share = by_force(compute(national, indicator_ids=["FIN-5"]))["E23000001"]
     assert share.population_year is None
+
+
+def test_untracked_domestic_abuse_outcomes_are_rates_per_offence_with_their_exclusions(national):
+    records = compute(national, indicator_ids=["FIG-8"])
+    charged = {r.force_code: r for r in records if r.breakdown == "1"}
+    assert {r.breakdown for r in records} == {"1", "3"}
+    i = next(n for n, f in enumerate(FORCES) if f.code == "E23000001")
+    met = charged["E23000001"]
+    assert met.value == pytest.approx(25 * scale(i) / (100 + i) * 100)
+    assert charged[DORSET].coverage == EXCLUDED and charged[NOTTS].coverage == EXCLUDED
+    assert charged[KENT].coverage == NOT_SUPPLIED  # its offences could not be supplied
+    assert {DORSET, NOTTS, KENT}.isdisjoint(met.ew_forces) and len(met.ew_forces) == 40
+    # untracked rates are not shares of a cohort: no "not yet assigned" row, no Figure 4 groups
+    assert not any(r.breakdown and r.breakdown.startswith("group") for r in records)
+
+
+def test_ocg_shares_by_predominant_type_leave_out_humberside(national):
+    records = compute(national, indicator_ids=["FIG-10"])
+    drugs = {r.force_code: r for r in records if r.breakdown == "drug activity"}
+    total = sum(OCG_TYPES.values())
+    assert drugs["E23000001"].value == pytest.approx(6 / total * 100)
+    assert drugs[HUMBERSIDE].coverage == EXCLUDED
+    assert HUMBERSIDE not in drugs["E23000001"].ew_forces
