@@ -297,6 +297,9 @@ def indicators_command(
         str, typer.Option("--format", help="table, csv, json or parquet (parquet needs --out).")
     ] = "table",
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+    backend: Annotated[
+        str, typer.Option(help="duckdb, or pyspark (the same expressions on Spark).")
+    ] = "duckdb",
 ) -> None:
     """Benchmark records: each force's value, England and Wales, intervals, verdicts, ranks."""
     if ctx.invoked_subcommand is not None:
@@ -312,7 +315,9 @@ def indicators_command(
         )
     code = _force_code(force) if force else None
     with _reading(warehouse) as con:
-        records = compute(con, cycle=cycle, indicator_ids=indicator or None)
+        if backend not in ("duckdb", "pyspark"):
+            raise typer.BadParameter("choose duckdb or pyspark", param_hint="--backend")
+        records = compute(con, cycle=cycle, indicator_ids=indicator or None, backend=backend)
     rows = [r.as_row() for r in records if code is None or r.force_code == code]
     _write_records(rows, output, out)
 

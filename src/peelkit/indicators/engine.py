@@ -100,12 +100,17 @@ _SQL_CACHE: dict[tuple[str, Period, int, bool, bool], str] = {}
 
 
 class _Fetcher:
-    """Runs each distinct measure once per computation — the distinct ones side by side, each
-    on its own cursor — compiling its Ibis expression to SQL once per process (compiling costs
-    more than running it)."""
+    """Runs each distinct measure once per computation.
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, backend: ibis.BaseBackend) -> None:
-        self.con, self.backend = con, backend
+    On DuckDB, each expression is compiled to SQL once per process (compiling costs more than
+    running it) and the distinct ones run side by side, each on its own cursor. On any other
+    Ibis backend (Spark), the same expressions are executed by Ibis.
+    """
+
+    def __init__(
+        self, backend: ibis.BaseBackend, con: duckdb.DuckDBPyConnection | None = None
+    ) -> None:
+        self.backend, self.con = backend, con
         self.results: dict[tuple[str, Period, int, bool, bool], dict[str | None, dict[str, _Side]]]
         self.results = {}
 
@@ -121,39 +126,55 @@ class _Fetcher:
             _SQL_CACHE[key] = str(ibis.to_sql(expr, dialect="duckdb"))
         return _SQL_CACHE[key]
 
-    def _run(self, sql: str) -> dict[str | None, dict[str, _Side]]:
+    def _run_sql(self, sql: str) -> list[dict[str, Any]]:
+        assert self.con is not None
         cursor = self.con.cursor()
         try:
             result = cursor.execute(sql)
             columns = [d[0] for d in result.description or []]
-            rows = result.fetchall()
+            return [dict(zip(columns, values, strict=True)) for values in result.fetchall()]
         finally:
             cursor.close()
+
+    def _run(self, request: Request) -> list[dict[str, Any]]:
+        if self.con is not None:
+            return self._run_sql(self._sql(request))
+        rows: list[dict[str, Any]] = (
+            measures.by_force(self.backend, *request).to_pyarrow().to_pylist()
+        )
+        return rows
+
+    @staticmethod
+    def _sides(rows: list[dict[str, Any]]) -> dict[str | None, dict[str, _Side]]:
         out: dict[str | None, dict[str, _Side]] = {}
-        for values in rows:
-            row = dict(zip(columns, values, strict=True))
+        for row in rows:
             out.setdefault(row["key"], {})[row["force_code"]] = _Side(
-                value=row["value"],
+                value=None if row["value"] is None else float(row["value"]),
                 status=row["status"],
                 parts=int(row["parts"] or 0),
-                load_ids=tuple(sorted(row["load_ids"] or ())),
+                load_ids=tuple(sorted(int(i) for i in row["load_ids"] or ())),
             )
         return out
 
     def prefetch(self, requests: Iterable[Request]) -> None:
-        todo: dict[tuple[str, Period, int, bool, bool], str] = {}
+        todo: dict[tuple[str, Period, int, bool, bool], Request] = {}
         for request in requests:
             key = self._key(request)
             if key not in self.results and key not in todo:
-                todo[key] = self._sql(request)
+                todo[key] = request
+        if self.con is None:  # another backend parallelises inside each query
+            for key, request in todo.items():
+                self.results[key] = self._sides(self._run(request))
+            return
+        sqls = [self._sql(r) for r in todo.values()]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            for key, out in zip(todo, pool.map(self._run, todo.values()), strict=True):
-                self.results[key] = out
+            for key, rows in zip(todo, pool.map(self._run_sql, sqls), strict=True):
+                self.results[key] = self._sides(rows)
 
     def __call__(self, request: Request) -> dict[str | None, dict[str, _Side]]:
         key = self._key(request)
         if key not in self.results:
-            self.results[key] = self._run(self._sql(request))
+            self.results[key] = self._sides(self._run(request))
         return self.results[key]
 
 
@@ -163,12 +184,24 @@ def compute(
     indicator_ids: Iterable[str] | None = None,
     rank_rule: RankRule = DEFAULT_RANK_RULE,
     book: Catalogue | None = None,
+    backend: str = "duckdb",
 ) -> list[BenchmarkRecord]:
-    """Benchmark records for the chosen indicators (all by default), every territorial force."""
+    """Benchmark records for the chosen indicators (all by default), every territorial force.
+
+    ``backend`` is ``duckdb`` (the warehouse itself) or ``pyspark`` (the same expressions on a
+    local Spark session; needs the spark extra).
+    """
     book = book or catalogue()
     wanted = list(indicator_ids) if indicator_ids is not None else [i.id for i in book.indicator]
     indicators = [book.get(i) for i in wanted]
-    fetch = _Fetcher(con, ibis.duckdb.from_connection(con))
+    if backend == "duckdb":
+        fetch = _Fetcher(ibis.duckdb.from_connection(con), con)
+    elif backend == "pyspark":
+        from peelkit.indicators.spark import spark_backend
+
+        fetch = _Fetcher(spark_backend(con))
+    else:
+        raise ValueError(f"unknown backend {backend!r}: choose duckdb or pyspark")
     year = book.defaults.population_year
     fetch.prefetch(r for ind in indicators for r in _requests(ind, cycle, year))
     records: list[BenchmarkRecord] = []

@@ -20,7 +20,8 @@ TRACKED = "outcomes_for_offences_recorded_in_quarter"
 
 def _latest_load(t: ir.Table, *keys: str) -> ir.Table:
     """Keep the rows of the most recent load for each key (a later release revises figures)."""
-    return t.filter(t.load_id == t.load_id.max().over(group_by=list(keys)))
+    t = t.mutate(latest_load=t.load_id.max().over(group_by=list(keys)))
+    return t.filter(t.load_id == t.latest_load).drop("latest_load")
 
 
 def _offence_selection(t: ir.Table, m: Measure) -> ir.Table:
