@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
@@ -348,30 +348,19 @@ def _row_records(
     records = []
     for code in forces:
         coverage, note = states[code]
+        base = _empty(ind, row_label, code, label, coverage, note, rank_rule, year, ew)
         if code not in values:
-            records.append(_empty(ind, row_label, code, label, coverage, note, rank_rule, year, ew))
+            records.append(base)
             continue
         value, num_value, den_value, loads = values[code]
         ci95, ci998, interval_note = _intervals(ind, num_value, den_value)
         rank = stats.hmic_rank(ranking, code, rank_rule)
         records.append(
-            BenchmarkRecord(
-                indicator_id=ind.id,
-                breakdown=row_label,
-                force_code=code,
-                period=label,
+            replace(
+                base,
                 value=value,
                 numerator=num_value,
                 denominator=den_value,
-                unit=ind.unit,
-                population_year=_population_year(ind, year),
-                coverage=coverage,
-                note=note,
-                england_and_wales=ew[0],
-                ew_numerator=ew[1],
-                ew_denominator=ew[2],
-                ew_method=ind.england_and_wales,
-                ew_forces=ew[3],
                 ci95=ci95,
                 ci998=ci998,
                 interval_note=interval_note,
@@ -379,7 +368,6 @@ def _row_records(
                 rank=rank.rank,
                 ranked=rank.ranked,
                 rank_verdict=rank.verdict,
-                rank_rule=rank_rule.describe(),
                 load_ids=loads,
             )
         )
