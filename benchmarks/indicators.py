@@ -27,10 +27,11 @@ import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _common import work_folder
 
 GOAL_SECONDS = 1.0
 GOAL_VS_PANDAS = 10.0
@@ -538,13 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.years < 1 or args.runs < 2 or args.repeat < 1:
         parser.error("--years >= 1, --runs >= 2 and --repeat >= 1")
 
-    if args.keep:
-        work = args.keep.resolve()
-        if work.exists() and any(work.iterdir()):
-            parser.error(f"--keep {work}: the folder is not empty")
-        work.mkdir(parents=True, exist_ok=True)
-    else:
-        work = Path(tempfile.mkdtemp(prefix="peelkit-bench-ind-"))
+    work = work_folder(args.keep, "peelkit-bench-ind-", parser)
 
     import duckdb
     import ibis

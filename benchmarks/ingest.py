@@ -24,10 +24,11 @@ import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from _common import work_folder
 
 GOAL_VS_DUCKDB = 0.8
 GOAL_VS_PANDAS = 5.0
@@ -192,13 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     repeat = args.repeat or (3 if args.rows <= 1_000_000 else 1)
-    if args.keep:
-        work = args.keep.resolve()
-        if work.exists() and any(work.iterdir()):
-            parser.error(f"--keep {work}: the folder is not empty")
-        work.mkdir(parents=True, exist_ok=True)
-    else:
-        work = Path(tempfile.mkdtemp(prefix="peelkit-bench-"))
+    work = work_folder(args.keep, "peelkit-bench-", parser)
     sample = work / "sample"
 
     import duckdb

@@ -13,6 +13,26 @@ from peelkit.warehouse import open_warehouse
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The Home Office tables' headers, written out here independently of the readers' declarations.
+PRC_HEADER = [
+    "Financial Year",
+    "Financial Quarter",
+    "Force Name",
+    "Offence Description",
+    "Offence Group",
+    "Offence Subgroup",
+    "Offence Code",
+    "Number of Offences",
+]
+OUTCOMES_HEADER = [
+    *PRC_HEADER[:7],
+    "Outcome Description",
+    "Outcome Group",
+    "Outcome Type",
+    "Force outcomes for offences recorded in quarter",
+    "Force outcomes recorded in quarter",
+]
+
 
 def shared_folder() -> Path:
     configured = os.environ.get("PEELKIT_SHARED")

@@ -30,6 +30,7 @@ from peelkit.indicators.engine import (
 from peelkit.indicators.periods import Period
 from peelkit.ingest import ingest
 from peelkit.warehouse import open_warehouse
+from tests.conftest import OUTCOMES_HEADER, PRC_HEADER
 
 FORCES = [f for f in reference.territorial_forces()]
 DORSET, DERBYSHIRE, CITY, DURHAM = "E23000039", "E23000018", "E23000034", "E23000008"
@@ -37,30 +38,12 @@ NOTTS = "E23000019"
 WARWICKSHIRE, WEST_MERCIA, KENT = "E23000017", "E23000016", "E23000032"
 WINDOW = [("2015/16", 2), ("2015/16", 3), ("2015/16", 4), ("2016/17", 1)]
 BEFORE = ("2015/16", 1)  # outside the 12 months to 30 June 2016: must not count
-PRC = [
-    "Financial Year",
-    "Financial Quarter",
-    "Force Name",
-    "Offence Description",
-    "Offence Group",
-    "Offence Subgroup",
-    "Offence Code",
-    "Number of Offences",
-]
-OUT = [
-    *PRC[:7],
-    "Outcome Description",
-    "Outcome Group",
-    "Outcome Type",
-    "Force outcomes for offences recorded in quarter",
-    "Force outcomes recorded in quarter",
-]
 ASSAULT = ["Assault with injury", "Violence against the person", "Violence with injury", "8N"]
 DRUGS = ["Trafficking in controlled drugs", "Drug offences", "Trafficking of drugs", "92A"]
-OUTCOMES = {0: 2, 1: 3, 14: 1, 16: 2, 18: 4}
+OUTCOMES = {0: 2, 1: 3, 14: 1, 16: 2, 18: 4}  # tracked count per quarter, times the scale
 OCG_TYPES = {"drug activity": 6, "fraud": 3, "other": 1}
 DA_OUTCOMES = {1: 25, 3: 9}  # per 100 + i domestic abuse offences, times the force's scale
-HUMBERSIDE = "E23000012"  # tracked count per quarter, times the force's scale
+HUMBERSIDE = "E23000012"
 
 
 def population(i: int) -> int:
@@ -85,7 +68,7 @@ def write(path: Path, rows: list[list[object]]) -> Path:
 def national(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     folder = tmp_path_factory.mktemp("national")
     pop = [["code", "year", "population", "households", "source"]]
-    prc, out = [PRC], [OUT]
+    prc, out = [PRC_HEADER], [OUTCOMES_HEADER]
     returns = [["force", "item", "period", "value", "unit", "note"]]
     for i, f in enumerate(FORCES):
         pop.append([f.code, 2015, population(i), population(i) // 2, "test fixture"])

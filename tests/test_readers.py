@@ -16,6 +16,7 @@ from peelkit.ingest import ingest
 from peelkit.readers import recognise
 from peelkit.readers.files import SourceFile
 from peelkit.warehouse import open_warehouse
+from tests.conftest import OUTCOMES_HEADER
 
 CITY_MONTHS = ("2016-01", "2016-02", "2016-03")
 
@@ -119,22 +120,6 @@ def test_ods_reject_lines_are_sheet_rows(real_data, tmp_path, warehouse):
     assert report.files[0].rows_rejected == 1
     line, field = warehouse.execute("SELECT line, field FROM rejected_rows").fetchone()
     assert (line, field) == (6, "Number of Offences")  # title, blank, header, 2 rows, then it
-
-
-OUTCOMES_HEADER = [
-    "Financial Year",
-    "Financial Quarter",
-    "Force Name",
-    "Offence Description",
-    "Offence Group",
-    "Offence Subgroup",
-    "Offence Code",
-    "Outcome Description",
-    "Outcome Group",
-    "Outcome Type",
-    "Force outcomes for offences recorded in quarter",
-    "Force outcomes recorded in quarter",
-]
 
 
 def test_crime_outcomes_keep_tracked_and_untracked_counts_apart(tmp_path, warehouse):

@@ -323,18 +323,14 @@ def indicators_command(
 
 
 def _force_code(force: str) -> str:
-    by_any = (
-        {f.code: f.code for f in reference.forces()}
-        | {f.slug: f.code for f in reference.forces()}
-        | reference.force_aliases()
-    )
-    if force not in by_any:
+    code = reference.force_code_of(force)
+    if code is None:
         raise typer.BadParameter(
             f"{force!r} is not a known force. Closest: "
             + ", ".join(reference.closest_force_names(force)),
             param_hint="--force",
         )
-    return by_any[force]
+    return code
 
 
 def _write_records(rows: list[dict[str, object]], output: str, out: Path | None) -> None:

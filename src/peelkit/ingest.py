@@ -187,13 +187,9 @@ def ingest(
 
 
 def _resolve_force(name: str) -> str:
-    by_any = (
-        {f.code: f.code for f in reference.forces()}
-        | {f.slug: f.code for f in reference.forces()}
-        | reference.force_aliases()
-    )
-    if name in by_any:
-        return by_any[name]
+    code = reference.force_code_of(name)
+    if code is not None:
+        return code
     closest = reference.closest_force_names(name)
     raise UnknownForce(
         f"--force {name!r} is not a known force. Closest known names: {', '.join(closest)}. "

@@ -120,6 +120,17 @@ def force_alias_rows() -> tuple[tuple[str, str, str], ...]:
     return tuple((r["alias"], r["code"], r["seen_in"]) for r in _rows("force_aliases.csv"))
 
 
+@cache
+def _any_name() -> dict[str, str]:
+    by_code = {f.code: f.code for f in forces()} | {f.slug: f.code for f in forces()}
+    return by_code | force_aliases()
+
+
+def force_code_of(name: str) -> str | None:
+    """The code of the force ``name`` is a code, police.uk id or known spelling of, or None."""
+    return _any_name().get(name)
+
+
 def closest_force_names(name: str, n: int = 5) -> list[str]:
     """The known force names that look most like ``name`` (for error messages)."""
     names = list(force_aliases())
