@@ -136,13 +136,11 @@ def pandas_records(
     def latest(t: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         return t[t.load_id == t.groupby(keys).load_id.transform("max")]
 
-    # The latest load per key: the keys include the quarter, so this commutes with the window.
-    rc = latest(
-        rc.merge(classes, on="offence_code"), ["force_code", "quarter_start", "offence_code"]
-    )
-    co = co.merge(classes, on="offence_code")
+    # Each force's quarter from the latest load that holds it (a later release replaces the
+    # quarter as a whole); keyed by quarter, so this commutes with the window.
+    rc = latest(rc.merge(classes, on="offence_code"), ["force_code", "quarter_start"])
+    co = latest(co, ["force_code", "quarter_start"]).merge(classes, on="offence_code")
     co = co[co.crime_category != "fraud"]
-    co = latest(co, ["force_code", "quarter_start", "offence_code", "outcome_type"])
 
     # A side: {key: {force: (value, status, parts)}}
     Side = tuple[float | None, str | None, int]
@@ -428,7 +426,7 @@ def profile_engine(db: Path) -> None:
         t0 = time.perf_counter()
         fetch = engine._Fetcher(ibis.duckdb.from_connection(con), con)
         todo = {fetch._key(r): r for r in requests}
-        sqls = [fetch._sql(r) for r in todo.values()]
+        sqls = [fetch._sql(s) for s in {r[0].source for r in todo.values()} - {"survey"}]
         t1 = time.perf_counter()
         fetch.prefetch(requests)
         t2 = time.perf_counter()

@@ -269,7 +269,7 @@ def test_real_recorded_crime_excluding_fraud_matches_independent_sums(real_data,
     )
     financial_year = Period(date(2017, 4, 1), date(2018, 3, 31), "2017/18")
     backend = ibis.duckdb.from_connection(con)
-    got = measures.recorded_crime(backend, measure, financial_year).to_pyarrow().to_pylist()
+    got = measures.by_force(backend, measure, financial_year, 2017).to_pyarrow().to_pylist()
     totals = {r["force_code"]: r["value"] for r in got}
     fraud_groups = {"Fraud offences"}
     expected: dict[str, int] = defaultdict(int)
@@ -344,3 +344,31 @@ def test_ocg_shares_by_predominant_type_leave_out_humberside(national):
     assert drugs["E23000001"].value == pytest.approx(6 / total * 100)
     assert drugs[HUMBERSIDE].coverage == EXCLUDED
     assert HUMBERSIDE not in drugs["E23000001"].ew_forces
+
+
+def test_a_later_release_replaces_a_forces_quarter_as_a_whole(tmp_path):
+    """The second release revises Kent's last quarter (assaults 50 -> 70) and no longer lists
+    drug trafficking there; Kent's other quarters and the other force come from the first."""
+    kent, surrey = reference.force_by_code()[KENT], reference.force_by_code()["E23000031"]
+    first, second = [PRC_HEADER], [PRC_HEADER]
+    for f in (kent, surrey):
+        for year, quarter in WINDOW:
+            first.append([year, quarter, f.ons_name, *ASSAULT, " 50 "])
+            first.append([year, quarter, f.ons_name, *DRUGS, " 5 "])
+    second.append([*WINDOW[-1], kent.ons_name, *ASSAULT, " 70 "])
+    con = open_warehouse(tmp_path / "w.duckdb")
+    ingest(con, [write(tmp_path / "prc-first.csv", first)])
+    ingest(con, [write(tmp_path / "prc-second.csv", second)])
+    loads = dict(con.execute("SELECT path, load_id FROM loads").fetchall())
+    measure = Measure(definition="all crime", source="recorded_crime")
+    window = Period(date(2015, 7, 1), date(2016, 6, 30), "12 months to 30 June 2016")
+    backend = ibis.duckdb.from_connection(con)
+    got = {
+        r["force_code"]: r
+        for r in measures.by_force(backend, measure, window, 2015).to_pyarrow().to_pylist()
+    }
+    assert got[KENT]["value"] == 3 * (50 + 5) + 70
+    assert got[surrey.code]["value"] == 4 * (50 + 5)
+    assert got[KENT]["parts"] == got[surrey.code]["parts"] == 4
+    assert sorted(got[KENT]["load_ids"]) == sorted(loads.values())
+    assert got[surrey.code]["load_ids"] == [loads[str(tmp_path / "prc-first.csv")]]

@@ -17,10 +17,12 @@ Pure functions, no I/O, no configuration read from anywhere: every rule is an ar
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
+from functools import cache
 from statistics import NormalDist
 from typing import Literal
 
@@ -43,6 +45,7 @@ class Interval:
         return self.lower <= value <= self.upper
 
 
+@cache
 def z_value(level: float) -> float:
     """The two-sided standard normal quantile: 1.959964 for 95%, 3.090232 for 99.8%."""
     if not 0 < level < 1:
@@ -202,25 +205,33 @@ class RankResult:
     rule: RankRule
 
 
+def hmic_ranks(values: Mapping[str, float], rule: RankRule = RankRule()) -> dict[str, RankResult]:
+    """Where every force of ``values`` stands among them by HMIC's rank rule."""
+    if rule.decimals is not None:
+        values = {k: float(round_half_up(v, rule.decimals)) for k, v in values.items()}
+    n = len(values)
+    k = rule.size(n)
+    ordered = sorted(values.values())
+    ranks = {}
+    for force, mine in values.items():
+        from_top = 1 + n - bisect_right(ordered, mine)  # 1 + forces with a higher value
+        from_bottom = 1 + bisect_left(ordered, mine)  # 1 + forces with a lower value
+        top, bottom = from_top <= k, from_bottom <= k
+        if top and not bottom:
+            verdict = HIGHEST
+        elif bottom and not top:
+            verdict = LOWEST
+        else:  # in neither end group, or tied across both (every force equal)
+            verdict = IN_LINE
+        ranks[force] = RankResult(from_top, n, k, verdict, rule)
+    return ranks
+
+
 def hmic_rank(values: Mapping[str, float], subject: str, rule: RankRule = RankRule()) -> RankResult:
     """Where ``subject`` stands among ``values`` by HMIC's rank rule."""
     if subject not in values:
         raise KeyError(f"{subject!r} has no value, so it is not ranked")
-    if rule.decimals is not None:
-        values = {k: float(round_half_up(v, rule.decimals)) for k, v in values.items()}
-    mine = values[subject]
-    n = len(values)
-    k = rule.size(n)
-    from_top = 1 + sum(1 for v in values.values() if v > mine)
-    from_bottom = 1 + sum(1 for v in values.values() if v < mine)
-    top, bottom = from_top <= k, from_bottom <= k
-    if top and not bottom:
-        verdict = HIGHEST
-    elif bottom and not top:
-        verdict = LOWEST
-    else:  # in neither end group, or tied across both (every force equal)
-        verdict = IN_LINE
-    return RankResult(from_top, n, k, verdict, rule)
+    return hmic_ranks(values, rule)[subject]
 
 
 def round_half_up(value: float, decimals: int) -> Decimal:

@@ -9,14 +9,15 @@ records and never recompute a statistic.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 import ibis
+import ibis.backends.duckdb  # the default backend: loaded with the engine, not on first use
+import pyarrow as pa
 
 from peelkit import reference, stats
 from peelkit.indicators import measures
@@ -96,85 +97,98 @@ def _add(sides: Iterable[_Side]) -> _Side:
 Request = tuple[
     Measure, Period, int, bool, bool
 ]  # measure, period, population year, tracked, keyed
-_SQL_CACHE: dict[tuple[str, Period, int, bool, bool], str] = {}
+RequestKey = tuple[str, Period, int, bool, bool]
+_SQL_CACHE: dict[str, str] = {}  # source table -> the SQL of its measures' expression
 
 
 class _Fetcher:
-    """Runs each distinct measure once per computation.
+    """Computes the measures the indicators ask for: one query per source table.
 
-    On DuckDB, each expression is compiled to SQL once per process (compiling costs more than
-    running it) and the distinct ones run side by side, each on its own cursor. On any other
-    Ibis backend (Spark), the same expressions are executed by Ibis.
+    The distinct measures of a computation are written as rows of each source's selection
+    table (:mod:`peelkit.indicators.measures`), and each source's expression computes all of
+    them in one pass. On DuckDB the selection is registered under a fixed name and the SQL of
+    the expression, which does not depend on the selection, is compiled once per process
+    (compiling costs more than running it); the queries run side by side, each on its own
+    cursor. On any other Ibis backend (Spark) the expression is executed by Ibis with the
+    selection as an in-memory table.
     """
 
     def __init__(
         self, backend: ibis.BaseBackend, con: duckdb.DuckDBPyConnection | None = None
     ) -> None:
         self.backend, self.con = backend, con
-        self.results: dict[tuple[str, Period, int, bool, bool], dict[str | None, dict[str, _Side]]]
-        self.results = {}
+        self.results: dict[RequestKey, dict[str | None, dict[str, _Side]]] = {}
 
     @staticmethod
-    def _key(request: Request) -> tuple[str, Period, int, bool, bool]:
+    def _key(request: Request) -> RequestKey:
         m, period, year, tracked, keyed = request
         return (m.model_dump_json(exclude={"definition"}), period, year, tracked, keyed)
 
-    def _sql(self, request: Request) -> str:
-        key = self._key(request)
-        if key not in _SQL_CACHE:
-            expr = measures.by_force(self.backend, *request)
-            _SQL_CACHE[key] = str(ibis.to_sql(expr, dialect="duckdb"))
-        return _SQL_CACHE[key]
+    def _sql(self, source: str) -> str:
+        if source not in _SQL_CACHE:
+            build = measures.BY_SOURCE[source]
+            expr = build(self.backend, measures.selection_placeholder(source))
+            _SQL_CACHE[source] = str(self.backend.compile(expr))
+        return _SQL_CACHE[source]
 
-    def _run_sql(self, sql: str) -> list[dict[str, Any]]:
+    def _execute(self, source: str, sql: str, selection: pa.Table) -> list[dict[str, Any]]:
+        """Run a source's SQL on its own cursor, with its selection registered there."""
         assert self.con is not None
         cursor = self.con.cursor()
         try:
+            cursor.register(measures.selection_name(source), selection)
             result = cursor.execute(sql)
             columns = [d[0] for d in result.description or []]
             return [dict(zip(columns, values, strict=True)) for values in result.fetchall()]
         finally:
             cursor.close()
 
-    def _run(self, request: Request) -> list[dict[str, Any]]:
-        if self.con is not None:
-            return self._run_sql(self._sql(request))
-        rows: list[dict[str, Any]] = (
-            measures.by_force(self.backend, *request).to_pyarrow().to_pylist()
-        )
-        return rows
-
-    @staticmethod
-    def _sides(rows: list[dict[str, Any]]) -> dict[str | None, dict[str, _Side]]:
-        out: dict[str | None, dict[str, _Side]] = {}
-        for row in rows:
-            out.setdefault(row["key"], {})[row["force_code"]] = _Side(
-                value=None if row["value"] is None else float(row["value"]),
-                status=row["status"],
-                parts=int(row["parts"] or 0),
-                load_ids=tuple(sorted(int(i) for i in row["load_ids"] or ())),
-            )
-        return out
+    def _results(self, selections: dict[str, pa.Table]) -> Iterable[list[dict[str, Any]]]:
+        """The rows of each source's measures. On DuckDB, each query starts as soon as it is
+        compiled, so compiling the next one overlaps running this one."""
+        if self.con is None:
+            for source, selection in selections.items():
+                build = measures.BY_SOURCE[source]
+                expr = build(self.backend, ibis.memtable(selection))
+                yield expr.to_pyarrow().to_pylist()
+            return
+        with ThreadPoolExecutor(max_workers=len(selections) or 1) as pool:
+            running = [
+                pool.submit(self._execute, source, self._sql(source), selection)
+                for source, selection in selections.items()
+            ]
+            for future in running:
+                yield future.result()
 
     def prefetch(self, requests: Iterable[Request]) -> None:
-        todo: dict[tuple[str, Period, int, bool, bool], Request] = {}
+        """Compute every measure of ``requests`` not computed yet."""
+        todo: dict[RequestKey, Request] = {}
         for request in requests:
             key = self._key(request)
             if key not in self.results and key not in todo:
                 todo[key] = request
-        if self.con is None:  # another backend parallelises inside each query
-            for key, request in todo.items():
-                self.results[key] = self._sides(self._run(request))
-            return
-        sqls = [self._sql(r) for r in todo.values()]
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            for key, rows in zip(todo, pool.map(self._run_sql, sqls), strict=True):
-                self.results[key] = self._sides(rows)
+        rows: dict[str, list[dict[str, Any]]] = {s: [] for s in measures.BY_SOURCE}
+        for number, request in enumerate(todo.values()):
+            rows[request[0].source] += measures.selection_rows(number, *request)
+        selections = {s: measures.selection_table(s, r) for s, r in rows.items() if r}
+        found: dict[int, dict[str | None, dict[str, _Side]]] = {}
+        for result in self._results(selections):
+            for row in result:
+                found.setdefault(row["measure"], {}).setdefault(row["key"], {})[
+                    row["force_code"]
+                ] = _Side(
+                    value=None if row["value"] is None else float(row["value"]),
+                    status=row["status"],
+                    parts=int(row["parts"] or 0),
+                    load_ids=tuple(sorted(int(i) for i in row["load_ids"] or ())),
+                )
+        for number, key in enumerate(todo):
+            self.results[key] = found.get(number, {})
 
     def __call__(self, request: Request) -> dict[str | None, dict[str, _Side]]:
         key = self._key(request)
         if key not in self.results:
-            self.results[key] = self._sides(self._run(request))
+            self.prefetch([request])
         return self.results[key]
 
 
@@ -246,7 +260,8 @@ def _indicator_records(
     if not requests:
         why = "no warehouse table holds this survey's results yet"
         return [
-            _empty(ind, None, code, period.label, NO_DATA, why, rank_rule, None) for code in forces
+            _record(ind, None, code, period.label, NO_DATA, why, rank_rule.describe(), None)
+            for code in forces
         ]
     records: list[BenchmarkRecord] = []
     for n, one in enumerate(_periods(ind, cycle)):
@@ -344,20 +359,28 @@ def _row_records(
             states[code] = (PARTIAL if note else COMPUTED, note)
 
     ew = _england_and_wales(ind, values, combined)
-    ranking = {code: v[0] for code, v in values.items()}
+    ranks = stats.hmic_ranks({code: v[0] for code, v in values.items()}, rank_rule)
+    rule = rank_rule.describe()
     records = []
     for code in forces:
         coverage, note = states[code]
-        base = _empty(ind, row_label, code, label, coverage, note, rank_rule, year, ew)
         if code not in values:
-            records.append(base)
+            records.append(_record(ind, row_label, code, label, coverage, note, rule, year, ew))
             continue
         value, num_value, den_value, loads = values[code]
         ci95, ci998, interval_note = _intervals(ind, num_value, den_value)
-        rank = stats.hmic_rank(ranking, code, rank_rule)
+        rank = ranks[code]
         records.append(
-            replace(
-                base,
+            _record(
+                ind,
+                row_label,
+                code,
+                label,
+                coverage,
+                note,
+                rule,
+                year,
+                ew,
                 value=value,
                 numerator=num_value,
                 denominator=den_value,
@@ -447,44 +470,48 @@ def _intervals(
     )
 
 
-def _empty(
+def _record(
     ind: Indicator,
     row_label: str | None,
     code: str,
     label: str,
     coverage: str,
     note: str | None,
-    rank_rule: RankRule,
+    rank_rule: str,
     year: int | None,
     ew: tuple[float | None, float | None, float | None, tuple[str, ...]] = (None, None, None, ()),
+    **numbers: Any,
 ) -> BenchmarkRecord:
-    """A force without a value: never zero, always with the reason."""
-    return BenchmarkRecord(
-        indicator_id=ind.id,
-        breakdown=row_label,
-        force_code=code,
-        period=label,
-        value=None,
-        numerator=None,
-        denominator=None,
-        unit=ind.unit,
-        population_year=_population_year(ind, year),
-        coverage=coverage,
-        note=note,
-        england_and_wales=ew[0],
-        ew_numerator=ew[1],
-        ew_denominator=ew[2],
-        ew_method=ind.england_and_wales,
-        ew_forces=ew[3],
-        ci95=None,
-        ci998=None,
-        interval_note=None,
-        verdict="not compared",
-        rank=None,
-        ranked=None,
-        rank_verdict=None,
-        rank_rule=rank_rule.describe(),
-    )
+    """A force's record: without ``numbers`` it has no value — never zero, always with the
+    reason in its coverage and note."""
+    fields: dict[str, Any] = {
+        "indicator_id": ind.id,
+        "breakdown": row_label,
+        "force_code": code,
+        "period": label,
+        "value": None,
+        "numerator": None,
+        "denominator": None,
+        "unit": ind.unit,
+        "population_year": _population_year(ind, year),
+        "coverage": coverage,
+        "note": note,
+        "england_and_wales": ew[0],
+        "ew_numerator": ew[1],
+        "ew_denominator": ew[2],
+        "ew_method": ind.england_and_wales,
+        "ew_forces": ew[3],
+        "ci95": None,
+        "ci998": None,
+        "interval_note": None,
+        "verdict": "not compared",
+        "rank": None,
+        "ranked": None,
+        "rank_verdict": None,
+        "rank_rule": rank_rule,
+    }
+    fields.update(numbers)
+    return BenchmarkRecord(**fields)
 
 
 __all__ = ["BenchmarkRecord", "Polarity", "compute"]

@@ -146,7 +146,6 @@ def _source_lines(
         when = period
         if name == "denominator" and ind.change_years:
             when = period.years_before(ind.change_years)
-        expr = measures.by_force(backend, measure, when, year, tracked)
-        sql = ibis.to_sql(expr.filter(expr.force_code == force), dialect="duckdb")
-        lines += [f"SQL of the {name} (run it with peelkit query):", str(sql)]
+        sql = measures.standalone_sql(backend, measure, when, year, tracked, force_code=force)
+        lines += [f"SQL of the {name} (run it with peelkit query):", sql]
     return lines

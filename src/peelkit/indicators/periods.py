@@ -14,6 +14,17 @@ class Period:
     end: date
     label: str
 
+    def quarters(self) -> tuple[date, ...]:
+        """The first days of the quarters in the window (quarterly tables are keyed by them)."""
+        if self.start is None:
+            raise ValueError(f"{self.label} is a date, not a window of quarters")
+        starts, first = [], self.start
+        while first <= self.end:
+            starts.append(first)
+            month = first.month + 3
+            first = first.replace(year=first.year + (month - 1) // 12, month=(month - 1) % 12 + 1)
+        return tuple(starts)
+
     def years_before(self, years: int) -> Period:
         start = None if self.start is None else self.start.replace(year=self.start.year - years)
         end = self.end.replace(year=self.end.year - years)
