@@ -26,7 +26,7 @@ from functools import cache
 from statistics import NormalDist
 from typing import Literal
 
-from scipy.stats import chi2
+from scipy.special import gammaincinv
 
 LEVELS = (0.95, 0.998)
 BYAR_MINIMUM_COUNT = 10
@@ -61,12 +61,14 @@ def rate(count: float, denominator: float, multiplier: float = 1.0) -> float:
 
 
 def exact_poisson_limits(count: float, level: float = 0.95) -> tuple[float, float]:
-    """Exact limits of a Poisson count: chi-square quantiles over 2 (Garwood)."""
+    """Exact limits of a Poisson count (Garwood): chi-square quantiles with 2k and 2k + 2
+    degrees of freedom over 2, computed as the equal gamma quantiles (scipy's ``gammaincinv``,
+    the same numbers as ``chi2.ppf(q, 2k) / 2`` at a fraction of the cost)."""
     if count < 0:
         raise ValueError(f"a count is 0 or more, not {count}")
     alpha = 1 - level
-    lower = 0.0 if count == 0 else float(chi2.ppf(alpha / 2, 2 * count)) / 2
-    upper = float(chi2.ppf(1 - alpha / 2, 2 * count + 2)) / 2
+    lower = 0.0 if count == 0 else float(gammaincinv(count, alpha / 2))
+    upper = float(gammaincinv(count + 1, 1 - alpha / 2))
     return lower, upper
 
 
