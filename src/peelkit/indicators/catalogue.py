@@ -21,7 +21,7 @@ from peelkit.stats import Polarity
 
 CATALOGUE_FILE = "catalogue.toml"
 
-Source = Literal["recorded_crime", "crime_outcomes", "population", "data_returns", "survey"]
+Source = Literal["recorded_crime", "crime_outcomes", "population", "data_returns"]
 Calculation = Literal[
     "rate", "proportion", "change", "tracked outcome share", "untracked outcome rate"
 ]
@@ -109,6 +109,16 @@ class PartialPeriod(_Strict):
     _force = field_validator("force")(_known_force)
 
 
+class ForceNote(_Strict):
+    """Something a reader must know about one force's figure, which is still used (e.g. a
+    force in the out-of-court disposals pilot, or a corrected resubmission)."""
+
+    force: str
+    note: str = Field(min_length=3)
+
+    _force = field_validator("force")(_known_force)
+
+
 class Combined(_Strict):
     """Forces that reported one figure together (the rate uses their combined denominator)."""
 
@@ -143,6 +153,7 @@ class Indicator(_Strict):
     exclusions: tuple[Exclusion, ...] = ()
     partial_periods: tuple[PartialPeriod, ...] = ()
     combined: tuple[Combined, ...] = ()
+    force_notes: tuple[ForceNote, ...] = ()
     caveats: tuple[str, ...] = ()
     annex: str = Field(min_length=20)
 

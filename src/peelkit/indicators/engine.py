@@ -225,9 +225,7 @@ def compute(
 
 
 def _requests(ind: Indicator, cycle: int, year: int) -> list[Request]:
-    """The numerator and denominator an indicator needs (none for a source not in the warehouse)."""
-    if "survey" in (ind.numerator.source, ind.denominator.source):
-        return []
+    """The numerator and denominator an indicator needs, for each period it shows."""
     tracked = ind.calculation == "tracked outcome share"
     requests: list[Request] = []
     for period in _periods(ind, cycle):
@@ -254,15 +252,8 @@ def _indicator_records(
     year: int,
     rank_rule: RankRule,
 ) -> list[BenchmarkRecord]:
-    period = window(ind.window, cycle)
     forces = [f.code for f in reference.territorial_forces()]
     requests = _requests(ind, cycle, year)
-    if not requests:
-        why = "no warehouse table holds this survey's results yet"
-        return [
-            _record(ind, None, code, period.label, NO_DATA, why, rank_rule.describe(), None)
-            for code in forces
-        ]
     records: list[BenchmarkRecord] = []
     for n, one in enumerate(_periods(ind, cycle)):
         label = one.label
@@ -318,6 +309,9 @@ def _row_records(
     excluded = {e.force: e.reason for e in ind.exclusions}
     partial = {p.force: p.reason for p in ind.partial_periods}
     combined = {code: group for group in ind.combined for code in group.forces}
+    notes: dict[str, list[str]] = {}
+    for n in ind.force_notes:
+        notes.setdefault(n.force, []).append(n.note)
     quarterly = [
         m.source in ("recorded_crime", "crime_outcomes") for m in (ind.numerator, ind.denominator)
     ]
@@ -353,10 +347,10 @@ def _row_records(
         note: str | None = partial.get(code)
         if note is None and short:
             note = f"{min(short)} of 4 quarters in the warehouse"
-        if code in combined:
-            states[code] = (COMPUTED, combined[code].reason)
-        else:
-            states[code] = (PARTIAL if note else COMPUTED, note)
+        coverage = PARTIAL if note else COMPUTED
+        said = [n for n in (note, combined[code].reason if code in combined else None) if n]
+        said += notes.get(code, [])
+        states[code] = (coverage, "; ".join(said) or None)
 
     ew = _england_and_wales(ind, values, combined)
     ranks = stats.hmic_ranks({code: v[0] for code, v in values.items()}, rank_rule)

@@ -141,8 +141,6 @@ def _source_lines(
     year = catalogue().defaults.population_year
     tracked = ind.calculation == "tracked outcome share"
     for name, measure in (("numerator", ind.numerator), ("denominator", ind.denominator)):
-        if measure.source == "survey":
-            continue
         when = period
         if name == "denominator" and ind.change_years:
             when = period.years_before(ind.change_years)
