@@ -106,13 +106,20 @@ def ingest_command(
             help="The force of files that do not say (e.g. a renamed stop-and-search file)."
         ),
     ] = None,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            help="A label for these files that every output computed from them will carry "
+            "(e.g. 'synthetic test data')."
+        ),
+    ] = None,
 ) -> None:
     """Load source files into the warehouse: all of them, or none."""
     con = open_warehouse(warehouse)
     try:
         progress = _RichProgress()
         with progress.bar:
-            report = ingest(con, paths, strict=strict, force=force, progress=progress)
+            report = ingest(con, paths, strict=strict, force=force, progress=progress, label=label)
     finally:
         con.close()
     _print_report(report)
@@ -363,7 +370,8 @@ def _write_records(rows: list[dict[str, object]], output: str, out: Path | None)
 
 def _print_records(rows: list[dict[str, object]]) -> None:
     names = {f.code: f.name for f in reference.forces()}
-    table = Table(title="Benchmark records")
+    labels = sorted({str(r["data_label"]) for r in rows if r.get("data_label")})
+    table = Table(title="Benchmark records", caption="; ".join(labels) or None)
     for column in (
         "indicator",
         "row",

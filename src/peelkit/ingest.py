@@ -52,6 +52,7 @@ LOADS_COLUMNS = (
     "started_at",
     "finished_at",
     "peelkit_version",
+    "label",
 )
 PERIOD_COLUMNS = (
     "load_id",
@@ -117,8 +118,12 @@ def ingest(
     strict: bool = False,
     force: str | None = None,
     progress: Progress = _noop,
+    label: str | None = None,
 ) -> IngestReport:
-    """Load every file under ``paths`` into the warehouse ``con``, in one transaction."""
+    """Load every file under ``paths`` into the warehouse ``con``, in one transaction.
+
+    ``label`` is recorded with each load and carried by everything computed from it (the
+    demo's "Demo data — synthetic, not official statistics")."""
     started = time.perf_counter()
     sources = discover(Path(p) for p in paths)
     if not sources:
@@ -158,7 +163,7 @@ def ingest(
     if plans:
         con.execute("BEGIN TRANSACTION")
         try:
-            rejects = _load(con, plans, progress)
+            rejects = _load(con, plans, progress, label)
             if strict and rejects:
                 raise RejectedRows(_strict_message(plans, rejects))
             con.execute("COMMIT")
@@ -222,7 +227,10 @@ def _context(
 
 
 def _load(
-    con: duckdb.DuckDBPyConnection, plans: list[PlannedLoad], progress: Progress
+    con: duckdb.DuckDBPyConnection,
+    plans: list[PlannedLoad],
+    progress: Progress,
+    label: str | None = None,
 ) -> list[Reject]:
     now = datetime.now(UTC)
     progress("load-total", sum(p.source.size for p in plans), "")
@@ -285,6 +293,7 @@ def _load(
                 now,
                 finished,
                 __version__,
+                label,
             )
             for p in plans
         ],

@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS loads (
     rows_rejected BIGINT NOT NULL,
     started_at TIMESTAMPTZ NOT NULL,
     finished_at TIMESTAMPTZ NOT NULL,
-    peelkit_version VARCHAR NOT NULL
+    peelkit_version VARCHAR NOT NULL,
+    label VARCHAR
 );
 CREATE TABLE IF NOT EXISTS rejected_rows (
     load_id INTEGER NOT NULL,

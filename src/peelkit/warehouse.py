@@ -19,7 +19,7 @@ from peelkit import reference
 from peelkit.errors import WarehouseError
 
 DEFAULT_PATH = Path("peelkit.duckdb")
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 #: The fact tables, in the order docs/warehouse.md describes them.
 FACT_TABLES = (
@@ -181,3 +181,12 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...
         rows = con.execute(f"SELECT * FROM {table}").fetchall()
         out[table] = sorted(rows, key=repr)
     return out
+
+
+def data_labels(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """The labels loads were given (e.g. the demo's "synthetic, not official statistics"):
+    everything derived from this warehouse must carry them."""
+    rows = con.execute(
+        "SELECT DISTINCT label FROM loads WHERE label IS NOT NULL ORDER BY label"
+    ).fetchall()
+    return tuple(label for (label,) in rows)

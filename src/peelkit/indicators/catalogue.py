@@ -125,6 +125,9 @@ class Combined(_Strict):
     forces: tuple[str, ...] = Field(min_length=2)
     reason: str = Field(min_length=3)
     annex: str = Field(min_length=10)
+    # "summed": each force has its own denominator (population), added up; "reported
+    # together": the denominator comes with the joint figure (the group's total of OCGs)
+    denominator: Literal["summed", "reported together"] = "summed"
 
     @field_validator("forces")
     @classmethod

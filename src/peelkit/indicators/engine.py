@@ -21,9 +21,10 @@ import pyarrow as pa
 
 from peelkit import reference, stats
 from peelkit.indicators import measures
-from peelkit.indicators.catalogue import Catalogue, Indicator, Measure, catalogue
+from peelkit.indicators.catalogue import Catalogue, Combined, Indicator, Measure, catalogue
 from peelkit.indicators.periods import Period, window
 from peelkit.stats import Interval, Polarity, RankRule
+from peelkit.warehouse import data_labels
 
 COMPUTED = "computed"
 PARTIAL = "partial period"
@@ -62,6 +63,7 @@ class BenchmarkRecord:
     rank_verdict: str | None  # HMIC: one of the highest / one of the lowest / broadly in line
     rank_rule: str
     load_ids: tuple[int, ...] = field(default=())
+    data_label: str | None = None  # the label of the loaded data, e.g. synthetic demo data
 
     def as_row(self) -> dict[str, Any]:
         row = {k: v for k, v in self.__dict__.items() if k not in ("ci95", "ci998")}
@@ -217,10 +219,11 @@ def compute(
     else:
         raise ValueError(f"unknown backend {backend!r}: choose duckdb or pyspark")
     year = book.defaults.population_year
+    label = "; ".join(data_labels(con)) or None
     fetch.prefetch(r for ind in indicators for r in _requests(ind, cycle, year))
     records: list[BenchmarkRecord] = []
     for ind in indicators:
-        records += _indicator_records(fetch, ind, cycle, year, rank_rule)
+        records += _indicator_records(fetch, ind, cycle, year, rank_rule, label)
     return records
 
 
@@ -251,18 +254,21 @@ def _indicator_records(
     cycle: int,
     year: int,
     rank_rule: RankRule,
+    label: str | None = None,
 ) -> list[BenchmarkRecord]:
     forces = [f.code for f in reference.territorial_forces()]
     requests = _requests(ind, cycle, year)
     records: list[BenchmarkRecord] = []
     for n, one in enumerate(_periods(ind, cycle)):
-        label = one.label
+        shown = one.label
         if ind.change_years:
-            label = f"{one.years_before(ind.change_years).label} to {one.label}"
+            shown = f"{one.years_before(ind.change_years).label} to {one.label}"
         top = fetch(requests[2 * n])
         bottom = fetch(requests[2 * n + 1]).get(None, {})
         for row_label, row in _rows(ind, top):
-            records += _row_records(ind, row_label, row, bottom, forces, label, rank_rule, year)
+            records += _row_records(
+                ind, row_label, row, bottom, forces, shown, rank_rule, year, label
+            )
     return records
 
 
@@ -305,6 +311,7 @@ def _row_records(
     label: str,
     rank_rule: RankRule,
     year: int | None,
+    data_label: str | None = None,
 ) -> list[BenchmarkRecord]:
     excluded = {e.force: e.reason for e in ind.exclusions}
     partial = {p.force: p.reason for p in ind.partial_periods}
@@ -322,7 +329,7 @@ def _row_records(
     for code in forces:
         num, den = top.get(code, _Side()), bottom.get(code, _Side())
         if code in combined:
-            num, den = _combine(combined[code].forces, top, bottom, num, den)
+            num, den = _combine(combined[code], top, bottom, num, den)
         if code in excluded:
             states[code] = (EXCLUDED, excluded[code])
             continue
@@ -359,7 +366,20 @@ def _row_records(
     for code in forces:
         coverage, note = states[code]
         if code not in values:
-            records.append(_record(ind, row_label, code, label, coverage, note, rule, year, ew))
+            records.append(
+                _record(
+                    ind,
+                    row_label,
+                    code,
+                    label,
+                    coverage,
+                    note,
+                    rule,
+                    year,
+                    ew,
+                    data_label=data_label,
+                )
+            )
             continue
         value, num_value, den_value, loads = values[code]
         ci95, ci998, interval_note = _intervals(ind, num_value, den_value)
@@ -386,27 +406,35 @@ def _row_records(
                 ranked=rank.ranked,
                 rank_verdict=rank.verdict,
                 load_ids=loads,
+                data_label=data_label,
             )
         )
     return records
 
 
 def _combine(
-    group: tuple[str, ...],
+    group: Combined,
     top: dict[str, _Side],
     bottom: dict[str, _Side],
     num: _Side,
     den: _Side,
 ) -> tuple[_Side, _Side]:
-    """Forces that reported one count together: that count over their summed denominators."""
-    nums = [v for c in group if (v := top.get(c, _Side()).value) is not None]
-    dens = [v for c in group if (v := bottom.get(c, _Side()).value) is not None]
-    if not nums or len(dens) != len(group):
+    """Forces that reported one figure together: that figure over their summed denominators,
+    or over the denominator reported with it."""
+    nums = [v for c in group.forces if (v := top.get(c, _Side()).value) is not None]
+    dens = [v for c in group.forces if (v := bottom.get(c, _Side()).value) is not None]
+    summed = group.denominator == "summed"
+    if not nums or not dens or (summed and len(dens) != len(group.forces)):
         return num, den
     loads = {
-        i for c in group for side in (top.get(c), bottom.get(c)) if side for i in side.load_ids
+        i
+        for c in group.forces
+        for side in (top.get(c), bottom.get(c))
+        if side
+        for i in side.load_ids
     }
-    return _Side(max(nums), "supplied", 1, tuple(sorted(loads))), _Side(sum(dens), "supplied", 1)
+    joint = sum(dens) if summed else max(dens)
+    return _Side(max(nums), "supplied", 1, tuple(sorted(loads))), _Side(joint, "supplied", 1)
 
 
 def _population_year(ind: Indicator, year: int | None) -> int | None:

@@ -58,6 +58,8 @@ def explain(
         "",
         *_source_lines(con, ind, record, force_code, cycle),
     ]
+    if record.data_label:
+        lines[:0] = [f"[{record.data_label}]", ""]
     if ind.caveats:
         lines += ["", "Caveats:", *(f"  - {c}" for c in ind.caveats)]
     lines += ["", "Annex A:", f"  {ind.annex}"]
