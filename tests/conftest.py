@@ -63,3 +63,26 @@ def warehouse(warehouse_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+class DemoRun:
+    """``peelkit demo`` run once per test session, as a user runs it."""
+
+    def __init__(self, folder: Path) -> None:
+        from typer.testing import CliRunner
+
+        from peelkit.cli import app
+
+        self.folder = folder
+        self.warehouse = folder / "demo.duckdb"
+        self.data = folder / "data"
+        result = CliRunner().invoke(
+            app, ["demo", "-w", str(self.warehouse), "--out", str(self.data)]
+        )
+        assert result.exit_code == 0, result.output
+        self.output = result.output
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    return DemoRun(tmp_path_factory.mktemp("demo"))

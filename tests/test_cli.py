@@ -85,15 +85,14 @@ def test_formats_lists_every_exact_header():
     assert "code,year,population,households,source" in result.output
 
 
-def test_demo_writes_the_sample_ingests_it_and_is_idempotent(tmp_path):
-    wh, out = str(tmp_path / "demo.duckdb"), str(tmp_path / "data")
-    first = invoke("demo", "-w", wh, "--out", out, "--rows", "20000")
-    assert first.exit_code == 0, first.output
-    assert "synthetic, not official statistics" in first.output
-    assert "Coverage" in first.output and "could not supply" in first.output
-    second = invoke("demo", "-w", wh, "--out", out, "--rows", "20000")
-    assert second.exit_code == 0
-    assert "already in the warehouse" in second.output
+def test_demo_prints_the_met_against_england_and_wales_and_is_idempotent(demo_run):
+    out = demo_run.output
+    assert "synthetic, not official statistics" in out
+    assert "Metropolitan Police Service against England and Wales" in out
+    assert "85.7" in out and "68.2" in out  # recorded crime: the Met and England and Wales
+    again = invoke("demo", "-w", str(demo_run.warehouse), "--out", str(demo_run.data))
+    assert again.exit_code == 0, again.output
+    assert "already in the warehouse" in again.output
 
 
 def test_the_installed_command_turns_errors_into_a_message_and_exit_1(tmp_path):
@@ -120,12 +119,8 @@ def test_every_command_has_help(command):
 
 
 @pytest.fixture(scope="module")
-def demo_warehouse(tmp_path_factory) -> str:
-    folder = tmp_path_factory.mktemp("demo")
-    wh = str(folder / "demo.duckdb")
-    result = invoke("demo", "-w", wh, "--out", str(folder / "data"), "--rows", "20000")
-    assert result.exit_code == 0, result.output
-    return wh
+def demo_warehouse(demo_run) -> str:
+    return str(demo_run.warehouse)
 
 
 def test_indicators_writes_benchmark_records_as_json_csv_and_parquet(demo_warehouse, tmp_path):

@@ -25,6 +25,8 @@ from rich.progress import (
 from rich.table import Table
 
 from peelkit import reference, synthetic
+from peelkit.demo.generate import DemoSpec
+from peelkit.demo.run import STEPS, met_summary, run_demo
 from peelkit.errors import PeelkitError
 from peelkit.indicators.catalogue import catalogue
 from peelkit.indicators.engine import compute
@@ -441,19 +443,82 @@ def explain_command(
 @app.command("demo")
 def demo_command(
     warehouse: WarehouseOpt = DEFAULT_PATH,
-    out: Annotated[Path, typer.Option(help="Where to write the synthetic files.")] = Path(
+    out: Annotated[Path, typer.Option(help="Where to write the demo dataset.")] = Path(
         "peelkit-demo-data"
     ),
-    rows: Annotated[int, typer.Option(help="police.uk street rows in all.")] = 200_000,
+    police_uk: Annotated[
+        bool,
+        typer.Option(
+            "--police-uk", help="Also write police.uk street, outcomes and stop-and-search files."
+        ),
+    ] = False,
+    scale: Annotated[
+        float,
+        typer.Option(
+            min=0.001,
+            help="Size of the police.uk files: 1.0 is about 5 million street rows (a year, "
+            "nationally).",
+        ),
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="The generator's seed (same seed, same bytes).")] = 2016,
 ) -> None:
-    """Write a synthetic national sample in the official formats, ingest it, show the coverage."""
+    """Write the national demo dataset (synthetic, official formats), load it, compute every
+    indicator and show where the Metropolitan Police stands against England and Wales."""
     console.print(f"[bold]{synthetic.LABEL}[/]")
-    files = synthetic.write_sample(out, synthetic.SampleSpec(street_rows=rows))
-    console.print(f"Wrote {len(files):,} files under {out}/", highlight=False)
-    ingest_command([out], warehouse=warehouse, strict=False, force=None)
-    coverage_command(warehouse=warehouse, force=None, source=None, all_rows=False)
+    spec = DemoSpec(seed=seed, police_uk=police_uk, scale=scale)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("step {task.completed:.0f} of {task.total:.0f}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    )
+    task = progress.add_task("Demo", total=len(STEPS))
+    seen: list[str] = []
+
+    def step(name: str) -> None:
+        if seen:
+            progress.advance(task)
+        seen.append(name)
+        progress.update(task, description=name)
+        if not err.is_terminal:
+            err.print(f"{name}…", highlight=False)
+
+    with progress:
+        result = run_demo(out, warehouse, spec, step)
+        progress.advance(task)
+    _print_report(result.report)
+    table = Table(
+        title="Metropolitan Police Service against England and Wales, PEEL 2016 indicators",
+        caption=synthetic.LABEL,
+    )
+    for column in ("id", "indicator", "period", "Met", "England and Wales", "verdict", "rank"):
+        table.add_column(
+            column, justify="right" if column in ("Met", "England and Wales") else "left"
+        )
+    for row in met_summary(result.records):
+        table.add_row(
+            row.indicator,
+            row.title,
+            row.period,
+            row.force,
+            row.england_and_wales,
+            row.verdict,
+            row.rank,
+        )
+    console.print(table)
+    t = result.seconds
     console.print(
-        f'The warehouse is {warehouse}. Try: peelkit query "SELECT * FROM loads"', highlight=False
+        f"Wrote {len(result.files):,} files under {out}/ in {t['write']:.1f} s; loaded in "
+        f"{t['ingest']:.1f} s; {len(result.records):,} benchmark records in "
+        f"{t['indicators']:.1f} s.",
+        highlight=False,
+    )
+    console.print(
+        f"The warehouse is {warehouse}. Next: peelkit indicators --force metropolitan, "
+        "peelkit explain metropolitan FIG-6",
+        highlight=False,
     )
 
 

@@ -1,4 +1,5 @@
-"""A synthetic national sample in the official file formats, for the demo and the benchmarks.
+"""Synthetic samples in the official file formats: police.uk files at any volume (used by
+``peelkit demo --police-uk``) and the benchmarks' Home Office and tidy samples.
 
 Everything here is made up — "Demo data — synthetic, not official statistics" — but every file
 is written exactly as the official source writes it (header, quoting, padding quirks, archive
