@@ -51,6 +51,15 @@ def real_data() -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def seed_report() -> Path:
+    """The text of the 2016 PEEL effectiveness report on the Metropolitan Police (the model)."""
+    path = shared_folder() / "seed" / "peel-effectiveness-2016-metropolitan.txt"
+    if not path.is_file():
+        pytest.fail(f"The seed report {path} is missing (../shared/seed beside the repository).")
+    return path
+
+
 @pytest.fixture
 def warehouse_path(tmp_path: Path) -> Path:
     return tmp_path / "warehouse.duckdb"

@@ -110,7 +110,18 @@ def test_the_installed_command_turns_errors_into_a_message_and_exit_1(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "command", ["ingest", "coverage", "query", "forces", "formats", "demo", "indicators", "explain"]
+    "command",
+    [
+        "ingest",
+        "coverage",
+        "query",
+        "forces",
+        "formats",
+        "demo",
+        "indicators",
+        "explain",
+        "judgments",
+    ],
 )
 def test_every_command_has_help(command):
     result = invoke(command, "--help")
@@ -154,3 +165,20 @@ def test_explain_command_prints_the_explanation(demo_warehouse):
     assert "City of London Police: not comparable" in result.output
     wrong = invoke("explain", "metropolitan", "FIG-4", "-w", demo_warehouse)
     assert wrong.exit_code != 0 and "--row" in wrong.output
+
+
+def test_judgments_check_says_valid_or_lists_the_problems(tmp_path):
+    from peelkit.judgments import demo_folder
+
+    good = invoke("judgments", "check", str(demo_folder(2016)))
+    assert good.exit_code == 0, good.output
+    assert "valid" in good.output and "11 areas for improvement" in good.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'force = "kent"\ncycle = 2016\nsource = "test"\n[overall]\ngrade = "adequate"\n',
+        encoding="utf-8",
+    )
+    result = invoke("judgments", "check", str(bad))
+    assert result.exit_code == 1
+    listed = invoke("judgments", "list")
+    assert listed.exit_code == 0 and "Durham Constabulary" in listed.output

@@ -27,11 +27,12 @@ from rich.table import Table
 from peelkit import reference, synthetic
 from peelkit.demo.generate import DemoSpec
 from peelkit.demo.run import STEPS, met_summary, run_demo
-from peelkit.errors import PeelkitError
+from peelkit.errors import InvalidJudgments, PeelkitError
 from peelkit.indicators.catalogue import catalogue
 from peelkit.indicators.engine import compute
 from peelkit.indicators.explain import explain
 from peelkit.ingest import IngestReport, ingest
+from peelkit.judgments import demo_judgments, load_folder, load_judgments, question_set
 from peelkit.readers import all_formats
 from peelkit.warehouse import DEFAULT_PATH, open_read_only, open_warehouse
 
@@ -438,6 +439,62 @@ def explain_command(
         except (KeyError, StopIteration) as exc:
             raise typer.BadParameter(str(exc) or f"no row {row!r}", param_hint="--row") from exc
     console.print(result.text, highlight=False, markup=False, soft_wrap=True)
+
+
+judgments_app = typer.Typer(help="The inspectors' judgments: grades, findings, recommendations.")
+app.add_typer(judgments_app, name="judgments")
+
+
+@judgments_app.command("check")
+def judgments_check_command(
+    paths: Annotated[list[Path], typer.Argument(help="Judgments files (.toml) or folders.")],
+) -> None:
+    """Validate judgments files; every problem names the file, the key and the fix."""
+    files = [f for p in paths for f in (sorted(p.glob("*.toml")) if p.is_dir() else [p])]
+    failed = 0
+    for path in files:
+        try:
+            j = load_judgments(path)
+        except InvalidJudgments as exc:
+            failed += 1
+            err.print(f"[bold red]{path}[/]: {exc}", highlight=False, soft_wrap=True)
+            continue
+        findings = sum(len(q.areas_for_improvement) for q in j.questions)
+        causes = sum(len(q.causes_of_concern) for q in j.questions)
+        console.print(
+            f"{path}: valid — {reference.force_by_code()[j.force].name}, {j.cycle}: "
+            f"overall {j.overall.grade}; {len(j.questions)} questions, {findings} areas for "
+            f"improvement, {causes} cause(s) of concern",
+            highlight=False,
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
+@judgments_app.command("list")
+def judgments_list_command(
+    cycle: Annotated[int, typer.Option(help="The inspection cycle.")] = 2016,
+    folder: Annotated[
+        Path | None, typer.Option(help="A folder of judgments (default: the demo's).")
+    ] = None,
+) -> None:
+    """Every force's grades in a cycle, by question."""
+    found = load_folder(folder, cycle) if folder else demo_judgments(cycle)
+    questions = question_set(cycle)
+    table = Table(title=f"PEEL {questions.pillar} {cycle}: grades")
+    table.add_column("force")
+    table.add_column("overall")
+    for q in questions.question:
+        table.add_column(f"Q{q.number}")
+    names = reference.force_by_code()
+    for code in sorted(found, key=lambda c: names[c].name):
+        j = found[code]
+        grades = []
+        for q in questions.question:
+            judged = j.question(q.number)
+            grades.append(judged.grade if judged else "not recorded")
+        table.add_row(names[code].name, j.overall.grade, *grades)
+    console.print(table)
 
 
 @app.command("demo")

@@ -10,7 +10,8 @@ field), what was expected and what to do next::
     │   ├── UnknownFormat        the header matches no known source format
     │   ├── UnknownForce         a force name that is in no alias list
     │   ├── MissingContext       the file does not say which force or month it covers
-    │   └── RejectedRows         rows were rejected and --strict was given
+    │   ├── RejectedRows         rows were rejected and --strict was given
+    │   └── InvalidJudgments     an inspectors' judgments file breaks its format
     └── WarehouseError           the warehouse cannot be opened or is not a peelkit warehouse
 
 A failed load raises before its transaction commits, so the warehouse is left exactly as it was.
@@ -65,3 +66,11 @@ class RejectedRows(InputError):
 
 class WarehouseError(PeelkitError):
     """The warehouse cannot be opened or is not a peelkit warehouse."""
+
+
+class InvalidJudgments(InputError):
+    """An inspectors' judgments file is not valid: each problem names the key and the fix."""
+
+    def __init__(self, message: str, *, path: str, problems: list[str]) -> None:
+        super().__init__(message, path=path)
+        self.problems = problems
