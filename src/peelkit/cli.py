@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -34,6 +35,7 @@ from peelkit.indicators.explain import explain
 from peelkit.ingest import IngestReport, ingest
 from peelkit.judgments import demo_judgments, load_folder, load_judgments, question_set
 from peelkit.readers import all_formats
+from peelkit.report.run import Rendered, render_reports
 from peelkit.warehouse import DEFAULT_PATH, open_read_only, open_warehouse
 
 app = typer.Typer(
@@ -495,6 +497,72 @@ def judgments_list_command(
             grades.append(judged.grade if judged else "not recorded")
         table.add_row(names[code].name, j.overall.grade, *grades)
     console.print(table)
+
+
+@app.command("report")
+def report_command(
+    target: Annotated[
+        str | None,
+        typer.Argument(
+            help="The force (code, police.uk id or name); or 'check' followed by a report folder."
+        ),
+    ] = None,
+    folder: Annotated[
+        Path | None, typer.Argument(help="With 'check': the folder of a rendered report.")
+    ] = None,
+    warehouse: WarehouseOpt = DEFAULT_PATH,
+    cycle: Annotated[int, typer.Option(help="The inspection cycle.")] = 2016,
+    out: Annotated[Path, typer.Option(help="Where to write the reports.")] = Path(
+        "peelkit-reports"
+    ),
+    all_forces: Annotated[bool, typer.Option("--all", help="Every force's report.")] = False,
+    judgments: Annotated[
+        Path | None,
+        typer.Option(help="A folder of judgments files (default: the demo's, docs/judgments.md)."),
+    ] = None,
+    pdf: Annotated[bool, typer.Option(help="Also write the PDF (WeasyPrint).")] = True,
+) -> None:
+    """Write force reports (HTML, PDF, SVG figures, CSV of the numbers): peelkit report FORCE,
+    or --all; 'peelkit report check FOLDER' checks a rendered report against the warehouse."""
+    if target == "check":
+        if folder is None:
+            raise typer.BadParameter("give the folder of a rendered report", param_hint="FOLDER")
+        _report_check(folder, warehouse)
+        return
+    if all_forces:
+        forces = [f.code for f in reference.territorial_forces()]
+    elif target:
+        forces = [_force_code(target)]
+    else:
+        raise typer.BadParameter("name a force, or give --all", param_hint="FORCE")
+    started = time.perf_counter()
+
+    def done(r: Rendered) -> None:
+        pages = f", {r.pages} pages" if r.pages else ""
+        console.print(
+            f"{reference.force_by_code()[r.force].name}: {r.files.html.parent}/ "
+            f"({r.seconds:.1f} s{pages})",
+            highlight=False,
+        )
+
+    render_reports(warehouse, forces, out, cycle, judgments, pdf, done=done)
+    console.print(
+        f"Wrote {len(forces)} report(s) under {out}/ in {time.perf_counter() - started:.1f} s.",
+        highlight=False,
+    )
+
+
+def _report_check(folder: Path, warehouse: Path) -> None:
+    from peelkit.report.check import check_report
+
+    with _reading(warehouse) as con:
+        problems = check_report(folder, con)
+    if problems:
+        for p in problems:
+            err.print(f"[bold red]✗[/] {p}", highlight=False)
+        err.print(f"{folder}: {len(problems)} problem(s)", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"{folder}: the report agrees with its data", highlight=False)
 
 
 @app.command("demo")

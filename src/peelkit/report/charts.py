@@ -1,0 +1,177 @@
+"""Figures as SVG (matplotlib), following the Analysis Function's chart guidance: axes from
+zero, forces sorted by value, the subject force and England and Wales told apart without
+colour (hatching, weight, a labelled reference line), forces without a value named as such and
+never drawn as zero, text kept as text. The charts draw the numbers of the document tree; they
+compute nothing."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from peelkit.report.document import Chart
+
+FONT = "Liberation Sans"
+INK, PALE, SUBJECT = "#0b0c0c", "#b1b4b6", "#1d70b8"
+
+plt.rcParams.update(
+    {
+        "svg.fonttype": "none",
+        "svg.hashsalt": "peelkit",  # the same chart gives the same bytes
+        "font.family": [FONT, "DejaVu Sans", "sans-serif"],
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.edgecolor": INK,
+        "axes.labelcolor": INK,
+        "xtick.color": INK,
+        "ytick.color": INK,
+    }
+)
+
+
+def svg(chart: Chart, subject: str) -> str:
+    """The chart as an SVG document."""
+    if chart.kind == "bars":
+        fig = _bars(chart)
+    elif chart.kind == "series":
+        fig = _series(chart, subject)
+    else:
+        fig = _pair(chart, subject)
+    out = io.StringIO()
+    fig.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    return out.getvalue()
+
+
+def _bars(chart: Chart) -> Figure:
+    bars = list(chart.bars)
+    fig, ax = plt.subplots(figsize=(6.6, 0.17 * len(bars) + 1.2))
+    positions = list(range(len(bars)))[::-1]
+    values = [b.num.value for b in bars]
+    for y, bar, value in zip(positions, bars, values, strict=True):
+        if value is None:
+            ax.text(
+                0,
+                y,
+                "  no value: " + (bar.reason or "no data"),
+                va="center",
+                fontsize=7,
+                style="italic",
+                color=INK,
+            )
+            continue
+        ax.barh(
+            y,
+            value,
+            height=0.7,
+            color=SUBJECT if bar.subject else PALE,
+            edgecolor=INK if bar.subject else "none",
+            hatch="////" if bar.subject else None,
+            linewidth=0.8,
+        )
+    ax.set_yticks(positions, [("▶ " + b.name) if b.subject else b.name for b in bars])
+    for label, bar in zip(ax.get_yticklabels(), bars, strict=True):
+        if bar.subject:
+            label.set_fontweight("bold")
+    present = [v for v in values if v is not None]
+    low, high = min([0.0, *present]), max([0.0, *present])
+    if chart.england_and_wales is not None and chart.england_and_wales.value is not None:
+        ew = chart.england_and_wales.value
+        ax.axvline(ew, color=INK, linestyle=(0, (4, 2)), linewidth=1)
+        ax.text(
+            ew,
+            len(bars) - 0.3,
+            f" England and Wales {chart.england_and_wales.text}",
+            va="bottom",
+            ha="left",
+            fontsize=8,
+        )
+        low, high = min(low, ew), max(high, ew)
+    span = (high - low) or 1.0
+    ax.set_xlim(low - 0.02 * span if low < 0 else 0, high + 0.12 * span)
+    ax.axvline(0, color=INK, linewidth=0.8)
+    ax.set_ylim(-0.8, len(bars) + 0.6)
+    ax.set_xlabel(chart.unit)
+    ax.tick_params(axis="y", length=0)
+    return fig
+
+
+def _series(chart: Chart, subject: str) -> Figure:
+    fig, ax = plt.subplots(figsize=(6.6, 3.2))
+    periods = [p.replace("12 months to ", "") for p, _, _ in chart.series]
+    force = [f.value if f.value is not None else float("nan") for _, f, _ in chart.series]
+    ew = [e.value if e.value is not None else float("nan") for _, _, e in chart.series]
+    ax.plot(periods, force, color=SUBJECT, marker="s", linewidth=2, label=subject)
+    ax.plot(
+        periods,
+        ew,
+        color=INK,
+        marker="o",
+        linestyle=(0, (4, 2)),
+        linewidth=1.2,
+        label="England and Wales",
+    )
+    for x, (_, f, e) in enumerate(chart.series):
+        ax.annotate(
+            f.text,
+            (x, f.value or 0),
+            textcoords="offset points",
+            xytext=(0, 6),
+            ha="center",
+            fontsize=7,
+        )
+        ax.annotate(
+            e.text,
+            (x, e.value or 0),
+            textcoords="offset points",
+            xytext=(0, -12),
+            ha="center",
+            fontsize=7,
+        )
+    top = max([1.0, *(v for v in [*force, *ew] if v == v)])  # v == v: not NaN
+    ax.set_ylim(0, top * 1.2)
+    ax.set_ylabel(chart.unit)
+    ax.legend(frameon=False, loc="lower left")
+    return fig
+
+
+def _pair(chart: Chart, subject: str) -> Figure:
+    rows = list(chart.series)
+    fig, ax = plt.subplots(figsize=(6.6, 0.45 * len(rows) + 1.0))
+    positions = list(range(len(rows)))[::-1]
+    for y, (_, f, e) in zip(positions, rows, strict=True):
+        if f.value is not None:
+            ax.barh(
+                y + 0.18,
+                f.value,
+                height=0.34,
+                color=SUBJECT,
+                edgecolor=INK,
+                hatch="////",
+                linewidth=0.8,
+            )
+            ax.text(f.value, y + 0.18, f" {f.text}", va="center", fontsize=7)
+        if e.value is not None:
+            ax.barh(y - 0.18, e.value, height=0.34, color=PALE)
+            ax.text(e.value, y - 0.18, f" {e.text}", va="center", fontsize=7)
+    ax.set_yticks(positions, [label for label, _, _ in rows])
+    ax.set_xlim(
+        0,
+        max([1.0, *[(f.value or 0) for _, f, _ in rows], *[(e.value or 0) for _, _, e in rows]])
+        * 1.15,
+    )
+    ax.set_xlabel(chart.unit)
+    handles = [
+        Rectangle((0, 0), 1, 1, color=SUBJECT, hatch="////", ec=INK),
+        Rectangle((0, 0), 1, 1, color=PALE),
+    ]
+    ax.legend(handles, [subject, "England and Wales"], frameon=False, loc="lower right")
+    ax.tick_params(axis="y", length=0)
+    return fig

@@ -1,0 +1,93 @@
+"""Render a report's document tree: HTML (Jinja2), one SVG per chart, a CSV of every number
+shown, and the PDF of the same HTML (WeasyPrint)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from peelkit import __version__
+from peelkit.report.build import glossary
+from peelkit.report.charts import svg
+from peelkit.report.document import Figure, Report
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    pdf: Path | None
+    svgs: tuple[Path, ...]
+    numbers: Path
+
+
+def _environment() -> jinja2.Environment:
+    loader = jinja2.PackageLoader("peelkit.report", "templates")
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=False,
+        lstrip_blocks=False,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def html(report: Report) -> str:
+    css = resources.files("peelkit.report").joinpath("templates", "report.css").read_text("utf-8")
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        report=report, css=css, version=__version__, grade_words=glossary()["grade"]
+    )
+
+
+def numbers_csv(report: Report) -> str:
+    """Every number the report shows, in document order, with the record it came from."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["where", "indicator", "row", "who", "force", "value", "shown", "label"])
+    for section in report.walk():
+        for block in section.blocks:
+            where = f"Figure {block.number}" if isinstance(block, Figure) else section.title
+            from peelkit.report.document import _numbers
+
+            for n in _numbers(block):
+                writer.writerow(
+                    [
+                        where,
+                        n.indicator,
+                        n.row or "",
+                        n.who,
+                        n.force,
+                        "" if n.value is None else repr(n.value),
+                        n.text,
+                        report.label or "",
+                    ]
+                )
+    return out.getvalue()
+
+
+def write_report(report: Report, folder: Path, pdf: bool = True) -> ReportFiles:
+    """Write the report's files into ``folder`` (created if needed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"peel-effectiveness-{report.cycle}"
+    svgs = []
+    for figure in report.figures():
+        if figure.chart is not None:
+            path = folder / f"figure-{figure.number}.svg"
+            path.write_text(svg(figure.chart, report.force_name), encoding="utf-8")
+            svgs.append(path)
+    page = folder / f"{stem}.html"
+    page.write_text(html(report), encoding="utf-8")
+    numbers = folder / f"{stem}-numbers.csv"
+    numbers.write_text(numbers_csv(report), encoding="utf-8")
+    pdf_path = None
+    if pdf:
+        from weasyprint import HTML
+
+        pdf_path = folder / f"{stem}.pdf"
+        HTML(filename=str(page), base_url=str(folder)).write_pdf(str(pdf_path), media_type="print")
+    return ReportFiles(page, pdf_path, tuple(svgs), numbers)
