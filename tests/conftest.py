@@ -85,8 +85,18 @@ class DemoRun:
         self.folder = folder
         self.warehouse = folder / "demo.duckdb"
         self.data = folder / "data"
+        self.reports = folder / "reports"
         result = CliRunner().invoke(
-            app, ["demo", "-w", str(self.warehouse), "--out", str(self.data)]
+            app,
+            [
+                "demo",
+                "-w",
+                str(self.warehouse),
+                "--out",
+                str(self.data),
+                "--reports",
+                str(self.reports),
+            ],
         )
         assert result.exit_code == 0, result.output
         self.output = result.output

@@ -90,7 +90,17 @@ def test_demo_prints_the_met_against_england_and_wales_and_is_idempotent(demo_ru
     assert "synthetic, not official statistics" in out
     assert "Metropolitan Police Service against England and Wales" in out
     assert "85.7" in out and "68.2" in out  # recorded crime: the Met and England and Wales
-    again = invoke("demo", "-w", str(demo_run.warehouse), "--out", str(demo_run.data))
+    report = demo_run.reports / "metropolitan" / "peel-effectiveness-2016.pdf"
+    assert report.is_file() and str(report) in " ".join(out.split())
+    again = invoke(
+        "demo",
+        "-w",
+        str(demo_run.warehouse),
+        "--out",
+        str(demo_run.data),
+        "--reports",
+        str(demo_run.reports),
+    )
     assert again.exit_code == 0, again.output
     assert "already in the warehouse" in again.output
 

@@ -250,3 +250,25 @@ def test_every_forces_report_passes_the_check(demo_run, tmp_path):
             assert check_html(page.read_text(encoding="utf-8"), con, folder.name) == []
     finally:
         con.close()
+
+
+def test_the_national_overview_has_grades_distribution_and_ranked_tables(demo_run, tmp_path):
+    result = runner.invoke(
+        app, ["national", "--no-pdf", "-w", str(demo_run.warehouse), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "peel-national-2016.html").read_text(encoding="utf-8")
+    assert (
+        "Grades by force and question" in html
+        and html.count('<tr class="row-member"><th scope="row">') > 43
+    )
+    assert "Durham Constabulary</th><td>Outstanding</td>" in html
+    assert "Bedfordshire Police</th><td>Inadequate</td>" in html
+    assert (tmp_path / "figure-1.svg").is_file()  # the distribution of grades
+    ranked = re.search(
+        r"Crimes recorded \(excluding fraud\) \(per 1,000 population\).*?</table>", html, re.S
+    )
+    assert (
+        ranked and ranked.group(0).count("<tr") == 1 + 1 + 43
+    )  # header, England and Wales, forces
+    assert "synthetic, not official statistics" in html

@@ -36,7 +36,7 @@ from peelkit.ingest import IngestReport, ingest
 from peelkit.judgments import demo_judgments, load_folder, load_judgments, question_set
 from peelkit.readers import all_formats
 from peelkit.report.run import Rendered, render_reports
-from peelkit.warehouse import DEFAULT_PATH, open_read_only, open_warehouse
+from peelkit.warehouse import DEFAULT_PATH, data_labels, open_read_only, open_warehouse
 
 app = typer.Typer(
     help="PEEL police effectiveness indicators from official police data for England and Wales.",
@@ -552,6 +552,36 @@ def report_command(
     )
 
 
+@app.command("national")
+def national_command(
+    warehouse: WarehouseOpt = DEFAULT_PATH,
+    cycle: Annotated[int, typer.Option(help="The inspection cycle.")] = 2016,
+    out: Annotated[Path, typer.Option(help="Where to write the overview.")] = Path(
+        "peelkit-reports/national"
+    ),
+    judgments: Annotated[
+        Path | None,
+        typer.Option(help="A folder of judgments files (default: the demo's)."),
+    ] = None,
+    pdf: Annotated[bool, typer.Option(help="Also write the PDF (WeasyPrint).")] = True,
+) -> None:
+    """The national overview: every force's grades by question, the distribution of grades,
+    and for each indicator the forces ranked with their benchmark verdicts."""
+    from peelkit.report.national import build_national, write_national
+
+    started = time.perf_counter()
+    found = load_folder(judgments, cycle) if judgments else demo_judgments(cycle)
+    with _reading(warehouse) as con:
+        records = compute(con, cycle=cycle)
+        label = "; ".join(data_labels(con)) or None
+    page = write_national(build_national(records, found, cycle, label), out, pdf=pdf)
+    console.print(
+        f"The national overview: {page}{' and ' + str(page.with_suffix('.pdf')) if pdf else ''} "
+        f"({time.perf_counter() - started:.1f} s).",
+        highlight=False,
+    )
+
+
 def _report_check(folder: Path, warehouse: Path) -> None:
     from peelkit.report.check import check_report
 
@@ -586,6 +616,9 @@ def demo_command(
         ),
     ] = 1.0,
     seed: Annotated[int, typer.Option(help="The generator's seed (same seed, same bytes).")] = 2016,
+    reports: Annotated[
+        Path, typer.Option(help="Where to write the Metropolitan Police report.")
+    ] = Path("peelkit-reports"),
 ) -> None:
     """Write the national demo dataset (synthetic, official formats), load it, compute every
     indicator and show where the Metropolitan Police stands against England and Wales."""
@@ -600,6 +633,7 @@ def demo_command(
         disable=not err.is_terminal,
     )
     task = progress.add_task("Demo", total=len(STEPS))
+    reports_folder = reports
     seen: list[str] = []
 
     def step(name: str) -> None:
@@ -611,7 +645,7 @@ def demo_command(
             err.print(f"{name}…", highlight=False)
 
     with progress:
-        result = run_demo(out, warehouse, spec, step)
+        result = run_demo(out, warehouse, spec, step, reports_folder)
         progress.advance(task)
     _print_report(result.report)
     table = Table(
@@ -640,9 +674,16 @@ def demo_command(
         f"{t['indicators']:.1f} s.",
         highlight=False,
     )
+    if result.force_report is not None:
+        pdf = result.force_report.with_suffix(".pdf")
+        console.print(
+            f"The Metropolitan Police Service's 2016 report ({synthetic.LABEL.lower()}): "
+            f"{result.force_report} and {pdf} ({t['report']:.1f} s).",
+            highlight=False,
+        )
     console.print(
-        f"The warehouse is {warehouse}. Next: peelkit indicators --force metropolitan, "
-        "peelkit explain metropolitan FIG-6",
+        f"The warehouse is {warehouse}. Next: peelkit report --all, peelkit indicators --force "
+        "metropolitan, peelkit explain metropolitan FIG-6",
         highlight=False,
     )
 

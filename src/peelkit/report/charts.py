@@ -42,19 +42,31 @@ def svg(chart: Chart, subject: str) -> str:
         fig = _bars(chart)
     elif chart.kind == "series":
         fig = _series(chart, subject)
+    elif chart.kind == "stack":
+        fig = _stack(chart)
     else:
         fig = _pair(chart, subject)
     out = io.StringIO()
-    fig.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
+    fig.savefig(out, format="svg", metadata={"Date": None})
     plt.close(fig)
     return out.getvalue()
 
 
 def _bars(chart: Chart) -> Figure:
     bars = list(chart.bars)
-    fig, ax = plt.subplots(figsize=(6.6, 0.17 * len(bars) + 1.2))
+    fig, ax = plt.subplots(figsize=(6.6, 0.125 * len(bars) + 0.9))
     positions = list(range(len(bars)))[::-1]
     values = [b.num.value for b in bars]
+    drawn = [(y, b, v) for y, b, v in zip(positions, bars, values, strict=True) if v is not None]
+    ax.barh(
+        [y for y, _, _ in drawn],
+        [v for _, _, v in drawn],
+        height=0.7,
+        color=[SUBJECT if b.subject else PALE for _, b, _ in drawn],
+        edgecolor=[INK if b.subject else "none" for _, b, _ in drawn],
+        hatch=["////" if b.subject else "" for _, b, _ in drawn],
+        linewidth=0.8,
+    )
     for y, bar, value in zip(positions, bars, values, strict=True):
         if value is None:
             ax.text(
@@ -66,17 +78,7 @@ def _bars(chart: Chart) -> Figure:
                 style="italic",
                 color=INK,
             )
-            continue
-        ax.barh(
-            y,
-            value,
-            height=0.7,
-            color=SUBJECT if bar.subject else PALE,
-            edgecolor=INK if bar.subject else "none",
-            hatch="////" if bar.subject else None,
-            linewidth=0.8,
-        )
-    ax.set_yticks(positions, [("▶ " + b.name) if b.subject else b.name for b in bars])
+    ax.set_yticks(positions, [("▶ " + b.name) if b.subject else b.name for b in bars], fontsize=7)
     for label, bar in zip(ax.get_yticklabels(), bars, strict=True):
         if bar.subject:
             label.set_fontweight("bold")
@@ -100,7 +102,16 @@ def _bars(chart: Chart) -> Figure:
     ax.set_ylim(-0.8, len(bars) + 0.6)
     ax.set_xlabel(chart.unit)
     ax.tick_params(axis="y", length=0)
+    _margins(fig, left=2.45, bottom=0.55, top=0.3)
     return fig
+
+
+def _margins(fig: Figure, left: float, bottom: float, top: float, right: float = 0.2) -> None:
+    """Fixed margins in inches, so the figure is drawn once when saved."""
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(
+        left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height
+    )
 
 
 def _series(chart: Chart, subject: str) -> Figure:
@@ -139,6 +150,7 @@ def _series(chart: Chart, subject: str) -> Figure:
     ax.set_ylim(0, top * 1.2)
     ax.set_ylabel(chart.unit)
     ax.legend(frameon=False, loc="lower left")
+    _margins(fig, left=0.7, bottom=0.45, top=0.15)
     return fig
 
 
@@ -173,5 +185,68 @@ def _pair(chart: Chart, subject: str) -> Figure:
         Rectangle((0, 0), 1, 1, color=PALE),
     ]
     ax.legend(handles, [subject, "England and Wales"], frameon=False, loc="lower right")
+    ax.tick_params(axis="y", length=0)
+    _margins(fig, left=2.45, bottom=0.5, top=0.15)
+    return fig
+
+
+HATCHES = ("", "....", "////", "xxxx", "", "")
+SHADES = ("#0b0c0c", "#505a5f", "#b1b4b6", "#ffffff", "#f3f2f1", "#f3f2f1")
+
+
+def _stack(chart: Chart) -> Figure:
+    """Counts by category for each column, as stacked horizontal bars (grades by question),
+    the categories told apart by shade and hatching, each segment labelled with its count."""
+    columns = list(chart.stack)
+    fig, ax = plt.subplots(figsize=(6.6, 0.5 * len(columns) + 1.4))
+    positions = list(range(len(columns)))[::-1]
+    categories = [name for name, _ in columns[0][1]] if columns else []
+    for y, (_, counts) in zip(positions, columns, strict=True):
+        left = 0
+        for k, (_, count) in enumerate(counts):
+            if count:
+                ax.barh(
+                    y,
+                    count,
+                    left=left,
+                    height=0.6,
+                    color=SHADES[k % len(SHADES)],
+                    hatch=HATCHES[k % len(HATCHES)],
+                    edgecolor=INK,
+                    linewidth=0.6,
+                )
+                dark = SHADES[k % len(SHADES)] in ("#0b0c0c", "#505a5f")
+                ax.text(
+                    left + count / 2,
+                    y,
+                    str(count),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if dark else INK,
+                )
+            left += count
+    ax.set_yticks(positions, [label for label, _ in columns])
+    ax.set_xlabel(chart.unit)
+    handles = [
+        Rectangle(
+            (0, 0),
+            1,
+            1,
+            facecolor=SHADES[k % len(SHADES)],
+            hatch=HATCHES[k % len(HATCHES)],
+            edgecolor=INK,
+        )
+        for k in range(len(categories))
+    ]
+    ax.legend(
+        handles,
+        categories,
+        frameon=False,
+        loc="upper center",
+        ncol=3,
+        bbox_to_anchor=(0.5, -0.25),
+        fontsize=7,
+    )
     ax.tick_params(axis="y", length=0)
     return fig

@@ -97,12 +97,14 @@ class Bar:
 
 @dataclass(frozen=True)
 class Chart:
-    kind: Literal["bars", "series", "pair"]
+    kind: Literal["bars", "series", "pair", "stack"]
     unit: str
     bars: tuple[Bar, ...] = ()  # bars: one per force; pair: one per row (force vs E&W)
     england_and_wales: Num | None = None
     series: tuple[tuple[str, Num, Num], ...] = ()  # (period, force, E&W)
     labels: tuple[str, ...] = ()  # pair charts: the row labels
+    # stack charts: per column (e.g. a question), the count of each category (e.g. a grade)
+    stack: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -23,8 +25,18 @@ class ReportFiles:
     pdf: Path | None
     svgs: tuple[Path, ...]
     numbers: Path
+    pages: int | None = None
 
 
+@cache
+def _fonts() -> Any:
+    """One font configuration per process: the fonts are found and loaded once."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+@cache
 def _environment() -> jinja2.Environment:
     loader = jinja2.PackageLoader("peelkit.report", "templates")
     return jinja2.Environment(
@@ -70,10 +82,12 @@ def numbers_csv(report: Report) -> str:
     return out.getvalue()
 
 
-def write_report(report: Report, folder: Path, pdf: bool = True) -> ReportFiles:
+def write_report(
+    report: Report, folder: Path, pdf: bool = True, stem: str | None = None
+) -> ReportFiles:
     """Write the report's files into ``folder`` (created if needed)."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"peel-effectiveness-{report.cycle}"
+    stem = stem or f"peel-effectiveness-{report.cycle}"
     svgs = []
     for figure in report.figures():
         if figure.chart is not None:
@@ -84,10 +98,14 @@ def write_report(report: Report, folder: Path, pdf: bool = True) -> ReportFiles:
     page.write_text(html(report), encoding="utf-8")
     numbers = folder / f"{stem}-numbers.csv"
     numbers.write_text(numbers_csv(report), encoding="utf-8")
-    pdf_path = None
+    pdf_path, pages = None, None
     if pdf:
         from weasyprint import HTML
 
         pdf_path = folder / f"{stem}.pdf"
-        HTML(filename=str(page), base_url=str(folder)).write_pdf(str(pdf_path), media_type="print")
-    return ReportFiles(page, pdf_path, tuple(svgs), numbers)
+        document = HTML(filename=str(page), base_url=str(folder), media_type="print").render(
+            font_config=_fonts()
+        )
+        document.write_pdf(str(pdf_path))
+        pages = len(document.pages)
+    return ReportFiles(page, pdf_path, tuple(svgs), numbers, pages)

@@ -6,7 +6,6 @@ force); each report is then built and rendered in its own process, the cores sha
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -44,13 +43,7 @@ def _render_one(force: str) -> Rendered:
     )
     folder = out / reference.force_by_code()[force].slug
     files = write_report(report, folder, pdf=bool(_SHARED["pdf"]))
-    pages = _pages(files.pdf) if files.pdf else None
-    return Rendered(force, files, time.perf_counter() - started, pages)
-
-
-def _pages(pdf: Path) -> int:
-    """Pages of a PDF WeasyPrint wrote (its page objects are written uncompressed)."""
-    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf.read_bytes()))
+    return Rendered(force, files, time.perf_counter() - started, files.pages)
 
 
 def render_reports(
