@@ -131,3 +131,12 @@ def test_indicators_list_shows_the_catalogue():
     assert result.exit_code == 0, result.output
     for text in ("FIN-1", "TXT-PS", "Calls for assistance", "per 1,000 population", "Dorset"):
         assert text in result.output
+
+
+def test_one_label_one_measure():
+    """The 2016 Met report used one label for outcome 16 alone and for outcomes 14 and 16
+    (domain.md §7.8): every indicator here has its own title."""
+    book = catalogue()
+    titles = [i.title.casefold() for i in book.indicator]
+    assert len(titles) == len(set(titles))
+    assert book.get("FIN-6").title != book.get("FIG-5").title
