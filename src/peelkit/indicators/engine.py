@@ -365,25 +365,24 @@ def _row_records(
     records = []
     for code in forces:
         coverage, note = states[code]
-        if code not in values:
-            records.append(
-                _record(
-                    ind,
-                    row_label,
-                    code,
-                    label,
-                    coverage,
-                    note,
-                    rule,
-                    year,
-                    ew,
-                    data_label=data_label,
-                )
-            )
-            continue
-        value, num_value, den_value, loads = values[code]
-        ci95, ci998, interval_note = _intervals(ind, num_value, den_value)
-        rank = ranks[code]
+        numbers: dict[str, Any] = {}
+        if code in values:
+            value, num_value, den_value, loads = values[code]
+            ci95, ci998, interval_note = _intervals(ind, num_value, den_value)
+            rank = ranks[code]
+            numbers = {
+                "value": value,
+                "numerator": num_value,
+                "denominator": den_value,
+                "ci95": ci95,
+                "ci998": ci998,
+                "interval_note": interval_note,
+                "verdict": stats.compare_to_benchmark(value, ci95, ew[0], ind.polarity),
+                "rank": rank.rank,
+                "ranked": rank.ranked,
+                "rank_verdict": rank.verdict,
+                "load_ids": loads,
+            }
         records.append(
             _record(
                 ind,
@@ -395,18 +394,8 @@ def _row_records(
                 rule,
                 year,
                 ew,
-                value=value,
-                numerator=num_value,
-                denominator=den_value,
-                ci95=ci95,
-                ci998=ci998,
-                interval_note=interval_note,
-                verdict=stats.compare_to_benchmark(value, ci95, ew[0], ind.polarity),
-                rank=rank.rank,
-                ranked=rank.ranked,
-                rank_verdict=rank.verdict,
-                load_ids=loads,
                 data_label=data_label,
+                **numbers,
             )
         )
     return records
