@@ -272,3 +272,15 @@ def test_the_national_overview_has_grades_distribution_and_ranked_tables(demo_ru
         ranked and ranked.group(0).count("<tr") == 1 + 1 + 43
     )  # header, England and Wales, forces
     assert "synthetic, not official statistics" in html
+
+
+def test_planted_one_label_for_two_measures_is_caught(html_and_con):
+    """The 2016 Met report called outcome 16 alone and outcomes 14 and 16 by one name."""
+    html, con = html_and_con
+    fin6 = (
+        "Crime outcomes: evidential difficulties; suspect identified; victim does not support "
+        "further action"
+    )
+    fig5 = "Evidential difficulties; victim does not support action"
+    bad = _plant(html, f'<th scope="row">{fin6}</th>', f'<th scope="row">{fig5}</th>')
+    assert any("one label, one measure" in p for p in check_html(bad, con))

@@ -9,7 +9,8 @@ disagree:
 - a figure or annex reference ("Figure 12", a link) that leads nowhere;
 - a group row of Figure 4 that is not the sum of its members, or displayed members that do
   not add up to the displayed group without a note saying so;
-- a fact (e.g. case files reviewed) shown with two different values.
+- a fact (e.g. case files reviewed) shown with two different values;
+- one label for two measures: a row labelled with one indicator's title showing another's.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ class _Page(HTMLParser):
     links: list[str] = field(default_factory=list)
     notes: dict[str, list[str]] = field(default_factory=dict)  # figure indicator -> notes
     rows: dict[str, list[tuple[str, list[_Element]]]] = field(default_factory=dict)
+    # every table row: its row header's text and the indicators of the numbers in it
+    labelled: list[tuple[_Element, set[str]]] = field(default_factory=list)
+    headings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -76,6 +80,9 @@ class _Page(HTMLParser):
             figure = self._inside("data-indicator")
             if figure:
                 self.rows.setdefault(figure, []).append((attrs.get("class", ""), []))
+            self.labelled.append((_Element("th", {}), set()))
+        if tag == "th" and attrs.get("scope") == "row" and self.labelled:
+            self.open.append(self.labelled[-1][0])
         if tag in ("data", "p", "li", "h1", "h2", "h3", "h4", "h5"):
             element = _Element(
                 tag,
@@ -86,6 +93,8 @@ class _Page(HTMLParser):
             self.open.append(element)
             if tag == "data":
                 self.data.append(element)
+                if self._inside_tag("tr") and self.labelled and "data-indicator" in attrs:
+                    self.labelled[-1][1].add(attrs["data-indicator"])
                 figure = self._figure()
                 if figure and self.rows.get(figure) and self._inside_tag("tr"):
                     self.rows[figure][-1][1].append(element)
@@ -109,8 +118,10 @@ class _Page(HTMLParser):
         if self.open and self.open[-1].tag == tag:
             element = self.open.pop()
             text = " ".join(element.text.split())
-            if tag != "data" and not element.comparison and text != "":
+            if tag not in ("data", "th") and not element.comparison and text != "":
                 self.prose.append(text)
+            if tag in ("h3", "h4"):
+                self.headings.append(text)
             if tag == "p" and element.figure and "note" in element.attrs.get("class", ""):
                 self.notes.setdefault(element.figure, []).append(text)
 
@@ -147,6 +158,7 @@ def check_html(text: str, con: duckdb.DuckDBPyConnection, name: str = "report") 
     problems += _references(parser, name)
     problems += _figure_4(parser, name)
     problems += _facts(parser, name)
+    problems += _labels(parser, name)
     return problems
 
 
@@ -259,3 +271,22 @@ def _facts(page: _Page, name: str) -> list[str]:
         for fact, values in seen.items()
         if len(values) > 1
     ]
+
+
+def _labels(page: _Page, name: str) -> list[str]:
+    """One label, one measure: a row labelled with one indicator's title (as the annex
+    headings name it, 'Title (ID)') must show that indicator's numbers."""
+    titles: dict[str, str] = {}
+    for heading in page.headings:
+        if m := re.fullmatch(r"(.+) \(((?:FIN|FIG|TXT)-[0-9A-Za-z]+)\)", heading):
+            titles[m.group(1).casefold()] = m.group(2)
+    problems = []
+    for header, indicators in page.labelled:
+        label = " ".join(header.text.split()).casefold()
+        owner = titles.get(label)
+        if owner and indicators and owner not in indicators:
+            problems.append(
+                f"{name}: the label {header.text.strip()!r} names {owner} but its row shows "
+                f"{', '.join(sorted(indicators))}: one label, one measure"
+            )
+    return problems
