@@ -168,17 +168,18 @@ class Report:
         found: list[Num] = []
         for section in self.walk():
             for block in section.blocks:
-                found += _numbers(block)
+                found += numbers_in(block)
         return found
 
 
-def _numbers(block: Block) -> list[Num]:
+def numbers_in(block: Block) -> list[Num]:
+    """The numbers a block shows, in order."""
     if isinstance(block, Paragraph):
         return [p for p in block.parts if isinstance(p, Num)]
     if isinstance(block, Items):
-        return [n for item in block.items for n in _numbers(item)]
+        return [n for item in block.items for n in numbers_in(item)]
     if isinstance(block, Table):
         return [c.content for r in block.rows for c in r.cells if isinstance(c.content, Num)]
     if isinstance(block, Figure):
-        return _numbers(block.table)
+        return numbers_in(block.table)
     return []

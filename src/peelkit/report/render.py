@@ -16,7 +16,7 @@ import jinja2
 from peelkit import __version__
 from peelkit.report.build import glossary
 from peelkit.report.charts import svg
-from peelkit.report.document import Figure, Report
+from peelkit.report.document import Figure, Report, numbers_in
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,7 @@ def numbers_csv(report: Report) -> str:
     for section in report.walk():
         for block in section.blocks:
             where = f"Figure {block.number}" if isinstance(block, Figure) else section.title
-            from peelkit.report.document import _numbers
-
-            for n in _numbers(block):
+            for n in numbers_in(block):
                 writer.writerow(
                     [
                         where,
