@@ -30,9 +30,11 @@ from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from peelkit import reference
 from peelkit.demo.allocate import apportion, transport
+from peelkit.indicators.catalogue import catalogue
 from peelkit.synthetic import (
     LABEL,
     OUTCOMES_TABLE_HEADER,
@@ -170,6 +172,22 @@ def calibrate(
                 england_and_wales * factor(force) * denominators[force] / multiplier
             )
     return counts
+
+
+def calibrated(
+    indicator: str,
+    denominators: Mapping[str, float],
+    included: Iterable[str],
+    factor: Callable[[str], float],
+    row: str = "",
+    **extra: Any,
+) -> dict[str, int]:
+    """:func:`calibrate` to an indicator's planted Met and England-and-Wales values, with the
+    catalogue's multiplier (without a Met value when its count is given: ``met_count``)."""
+    met = None if "met_count" in extra else planted(indicator, "met", row)
+    multiplier = catalogue().get(indicator).multiplier
+    ew = planted(indicator, "ew", row)
+    return calibrate(denominators, included, met, ew, multiplier, factor, **extra)
 
 
 def calibrate_change(
@@ -327,9 +345,7 @@ def _build_recorded_crime(nation: _Nation) -> None:
     people = _rate_population(nation)
     homes = nation.households[2015]
     p = planted
-    total = calibrate(
-        people, forces, p("FIN-2", "met"), p("FIN-2", "ew"), 1000, nation.lognormal(0.22)
-    )
+    total = calibrated("FIN-2", people, forces, nation.lognormal(0.22))
     victim = calibrate(
         {f: float(total[f]) for f in forces},
         forces,
@@ -338,15 +354,9 @@ def _build_recorded_crime(nation: _Nation) -> None:
         100,
         nation.lognormal(0.025),
     )
-    sexual = calibrate(
-        people, forces, p("FIG-2b", "met"), p("FIG-2b", "ew"), 1000, nation.lognormal(0.15)
-    )
-    assault = calibrate(
-        people, forces, p("FIG-2c", "met"), p("FIG-2c", "ew"), 1000, nation.lognormal(0.2)
-    )
-    burglary = calibrate(
-        homes, forces, p("FIG-2d", "met"), p("FIG-2d", "ew"), 1000, nation.lognormal(0.3)
-    )
+    sexual = calibrated("FIG-2b", people, forces, nation.lognormal(0.15))
+    assault = calibrated("FIG-2c", people, forces, nation.lognormal(0.2))
+    burglary = calibrated("FIG-2d", homes, forces, nation.lognormal(0.3))
 
     # One year earlier: 39 of the 43 forces recorded more crime (the Met +3.3%).
     falling = set(rng.sample([f for f in forces if f != MET], 4))
@@ -658,18 +668,12 @@ def _build_returns(nation: _Nation) -> None:
             else:
                 add((force, item, period, counts[force], unit, LABEL))
 
-    calls = calibrate(
-        people, forces, p("FIN-1", "met"), p("FIN-1", "ew"), 1000, nation.lognormal(0.18)
-    )
+    calls = calibrated("FIN-1", people, forces, nation.lognormal(0.18))
     put("calls_for_assistance", YEAR_TO_JUNE, calls, "calls")
-    da_calls = calibrate(
-        people, forces, p("FIN-9", "met"), p("FIN-9", "ew"), 1000, nation.lognormal(0.25)
-    )
+    da_calls = calibrated("FIN-9", people, forces, nation.lognormal(0.25))
     put("domestic_abuse_calls", YEAR_TO_JUNE, da_calls, "calls")
 
-    offences = calibrate(
-        total, forces, p("FIN-10", "met"), p("FIN-10", "ew"), 100, nation.lognormal(0.2)
-    )
+    offences = calibrated("FIN-10", total, forces, nation.lognormal(0.2))
     put("domestic_abuse_offences", YEAR_TO_JUNE, offences, "offences")
     growth = nation.uniform(6.0, 42.0)
     earlier = calibrate_change(
@@ -680,13 +684,8 @@ def _build_returns(nation: _Nation) -> None:
     put("domestic_abuse_offences", f"{CYCLE - 2}-04-01/{CYCLE - 1}-03-31", march, "offences")
     da = {f: float(offences[f]) for f in forces}
 
-    arrests = calibrate(
-        da,
-        [f for f in forces if f not in NO_DA_ARREST_DATA],
-        p("FIG-7", "met"),
-        p("FIG-7", "ew"),
-        100,
-        nation.lognormal(0.2),
+    arrests = calibrated(
+        "FIG-7", da, [f for f in forces if f not in NO_DA_ARREST_DATA], nation.lognormal(0.2)
     )
     put(
         "domestic_abuse_arrests",
@@ -696,18 +695,14 @@ def _build_returns(nation: _Nation) -> None:
         missing=NO_DA_ARREST_DATA,
         why="no domestic abuse arrest data",
     )
-    dvpo = calibrate(
-        da, forces, None, p("TXT-DVPO", "ew"), 100, nation.lognormal(0.35), met_count=126
-    )
+    dvpo = calibrated("TXT-DVPO", da, forces, nation.lognormal(0.35), met_count=126)
     put("dvpo_applications", YEAR_TO_JUNE, dvpo, "applications")
     granted = {f: (120 if f == MET else round(dvpo[f] * rng.uniform(0.85, 0.98))) for f in forces}
     put("dvpo_granted", YEAR_TO_JUNE, granted, "orders")
     counted = [f for f in forces if f not in (DORSET, NOTTS)]
     for k in DA_OUTCOME_TYPES:
         sigma = 0.2 if k == "3" else 0.3
-        outcomes = calibrate(
-            da, counted, p("FIG-8", "met", k), p("FIG-8", "ew", k), 100, nation.lognormal(sigma)
-        )
+        outcomes = calibrated("FIG-8", da, counted, nation.lognormal(sigma), row=k)
         put(
             f"domestic_abuse_outcomes:{k}",
             YEAR_TO_JUNE,
@@ -725,12 +720,10 @@ def _build_returns(nation: _Nation) -> None:
     levels = [6.0 * (28.0 / 6.0) ** (i / (len(free) - 1)) for i in range(len(free))]
     rng.shuffle(levels)
     level = dict(zip(free, levels, strict=True))
-    vulnerable = calibrate(
+    vulnerable = calibrated(
+        "FIG-6",
         total,
         [f for f in forces if f not in NO_VULNERABILITY_DATA],
-        p("FIG-6", "met"),
-        p("FIG-6", "ew"),
-        100,
         lambda f: level.get(f, 14.3) / 14.3,
         fixed={lowest: 3.9, highest: 44.4},
     )
@@ -745,23 +738,14 @@ def _build_returns(nation: _Nation) -> None:
 
     control = {f: round(calls[f] * rng.uniform(0.85, 1.0)) for f in forces}
     put("control_room_incidents", YEAR_TO_JUNE, control, "incidents")
-    mental = calibrate(
-        {f: float(control[f]) for f in forces},
-        forces,
-        p("TXT-MH", "met"),
-        p("TXT-MH", "ew"),
-        100,
-        nation.lognormal(0.3),
+    mental = calibrated(
+        "TXT-MH", {f: float(control[f]) for f in forces}, forces, nation.lognormal(0.3)
     )
     put("mental_health_incidents", YEAR_TO_JUNE, mental, "incidents")
-    powers = calibrate(
-        people, forces, p("TXT-ASBP", "met"), p("TXT-ASBP", "ew"), 1_000_000, nation.lognormal(0.35)
-    )
+    powers = calibrated("TXT-ASBP", people, forces, nation.lognormal(0.35))
     put("asb_power_uses", YEAR_TO_JUNE, powers, "uses")
 
-    asb = calibrate(
-        people, forces, p("FIN-8", "met"), p("FIN-8", "ew"), 1000, nation.lognormal(0.25)
-    )
+    asb = calibrated("FIN-8", people, forces, nation.lognormal(0.25))
     put("asb_incidents", f"{CYCLE - 1}-04-01/{CYCLE}-03-31", asb, "incidents")
     asb_change = nation.uniform(-18.0, 4.0)
     asb_before = calibrate_change(asb, forces, p("FIG-3", "met"), p("FIG-3", "ew"), asb_change)
@@ -777,14 +761,8 @@ def _build_ocgs(nation: _Nation, people: dict[str, int]) -> None:
     rng = nation.rng
     units = {f: float(people[f]) for f in nation.forces if f not in (WARWICKSHIRE,)}
     units[WEST_MERCIA] += people[WARWICKSHIRE]
-    groups = calibrate(
-        units,
-        [f for f in units if f != CITY],
-        None,
-        planted("FIN-11", "ew"),
-        1_000_000,
-        nation.lognormal(0.3),
-        met_count=727,
+    groups = calibrated(
+        "FIN-11", units, [f for f in units if f != CITY], nation.lognormal(0.3), met_count=727
     )
     for force in nation.forces:
         if force == WARWICKSHIRE:
