@@ -104,11 +104,12 @@ def pandas_records(
 
     from peelkit import reference, stats
     from peelkit.indicators.catalogue import catalogue
-    from peelkit.indicators.periods import window
+    from peelkit.indicators.periods import for_cycle
 
     started = time.perf_counter()
     book = catalogue()
-    year = book.defaults.population_year
+    when = for_cycle(cycle)
+    year = when.population_year
     forces = [f.code for f in reference.territorial_forces()]
     outcome_names = {str(o.number): o for o in reference.outcome_types()}
 
@@ -214,7 +215,7 @@ def pandas_records(
 
     records: list[dict[str, Any]] = []
     for ind in book.indicator:
-        latest_period = window(ind.window, cycle)
+        latest_period = when.window(ind.window)
         periods = [latest_period]
         if ind.series_years:
             periods = [latest_period.years_before(n) for n in range(ind.series_years - 1, -1, -1)]
@@ -416,12 +417,14 @@ def profile_engine(db: Path) -> None:
 
     from peelkit.indicators import engine
     from peelkit.indicators.catalogue import catalogue
+    from peelkit.indicators.gaps import Availability
+    from peelkit.indicators.periods import for_cycle
     from peelkit.warehouse import open_read_only
 
     book = catalogue()
     con = open_read_only(db)
-    year = book.defaults.population_year
-    requests = [r for ind in book.indicator for r in engine._requests(ind, 2016, year)]
+    when = for_cycle(2016)
+    requests = [r for ind in book.indicator for r in engine._requests(ind, when)]
     for label in ("cold", "warm"):
         t0 = time.perf_counter()
         fetch = engine._Fetcher(ibis.duckdb.from_connection(con), con)
@@ -431,7 +434,9 @@ def profile_engine(db: Path) -> None:
         fetch.prefetch(requests)
         t2 = time.perf_counter()
         for ind in book.indicator:
-            engine._indicator_records(fetch, ind, 2016, year, engine.DEFAULT_RANK_RULE)
+            engine._indicator_records(
+                fetch, ind, when, engine.DEFAULT_RANK_RULE, Availability(fetch.backend)
+            )
         t3 = time.perf_counter()
         print(
             f"  engine {label}: {len(todo)} distinct measures; compile Ibis -> SQL "

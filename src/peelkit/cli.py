@@ -6,14 +6,16 @@ import csv
 import json
 import sys
 import time
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
 from rich.console import Console
+from rich.padding import Padding
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -32,6 +34,7 @@ from peelkit.errors import InvalidJudgments, PeelkitError
 from peelkit.indicators.catalogue import catalogue
 from peelkit.indicators.engine import compute
 from peelkit.indicators.explain import explain
+from peelkit.indicators.periods import PeriodEnd, for_cycle, for_date
 from peelkit.ingest import IngestReport, ingest
 from peelkit.judgments import demo_judgments, load_folder, load_judgments, question_set
 from peelkit.readers import all_formats
@@ -44,9 +47,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# Wide, unwrapped tables when the output goes to a file or a pipe rather than a terminal.
-console = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+# Tables fit the terminal, and 100 columns when the output goes to a file or a pipe (data for
+# other programs: --format csv, json or parquet).
+console = Console(width=None if sys.stdout.isatty() else 100)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 100)
 
 WarehouseOpt = Annotated[Path, typer.Option("--warehouse", "-w", help="The DuckDB warehouse file.")]
 
@@ -187,8 +191,16 @@ def coverage_command(
         bool, typer.Option("--all", help="List every force-period, not only the gaps.")
     ] = False,
 ) -> None:
-    """Per force, period and source: present, partial or absent, and why."""
+    """Per force, period and source: present, partial or absent, and why. By default the gaps
+    are summarised per force and source; --all lists every force-period."""
     with _reading(warehouse) as con:
+        sources = [r[0] for r in con.execute("SELECT DISTINCT source FROM coverage").fetchall()]
+        if source and source not in sources:
+            raise typer.BadParameter(
+                f"{source!r} is not a source in this warehouse; it has: "
+                + (", ".join(sorted(sources)) or "nothing yet (peelkit ingest loads files)"),
+                param_hint="--source",
+            )
         where, params = _coverage_filter(force, source)
         summary = con.execute(
             f"SELECT source, count(DISTINCT period), count(*) FILTER (status = 'present'), "
@@ -202,29 +214,68 @@ def coverage_command(
         for row in summary:
             table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
         console.print(table)
+        if all_rows:
+            _print_every_period(con, where, params)
+            return
         detail_where = where + (" AND " if where else "WHERE ") + "status <> 'present'"
-        rows = con.execute(
-            "SELECT source, force_name, period, status, reason FROM coverage "
-            f"{where if all_rows else detail_where} ORDER BY source, force_name, period_start "
-            "LIMIT 500",
+        gaps = con.execute(
+            "SELECT force_name, source, status, reason, period_kind, "
+            "list(period_start ORDER BY period_start), list(period ORDER BY period_start) "
+            f"FROM coverage {detail_where} GROUP BY ALL ORDER BY force_name, source, status",
             params,
         ).fetchall()
-        if rows:
-            detail = Table(title="Gaps" if not all_rows else "Every force-period")
-            for column in ("source", "force", "period", "status", "reason"):
-                detail.add_column(column)
-            for row in rows:
-                detail.add_row(*[str(v or "") for v in row])
-            console.print(detail)
-            if len(rows) == 500:
-                console.print("(first 500 rows; narrow with --force or --source)")
+        if not gaps:
+            console.print("No gaps: every period of every source is present.", highlight=False)
+            return
+        detail = Table(title="Gaps, per force and source (--all lists every force-period)")
+        for column in ("force", "source", "status", "periods", "reason"):
+            detail.add_column(column)
+        for force_name, src, status, reason, kind, starts, periods in gaps:
+            detail.add_row(force_name, src, status, _runs(kind, starts, periods), reason or "")
+        console.print(detail)
+
+
+def _runs(kind: str, starts: list[date], periods: list[str]) -> str:
+    """Consecutive months, quarters or years shown as one run: '2016/17 Q1–Q4', '2016-01 to
+    2016-06', 'mid-2012 to mid-2014'."""
+    if kind == "quarter":
+        from peelkit.indicators.gaps import quarters_text
+
+        return quarters_text(starts)
+    step = {"month": 1, "year": 12}.get(kind)
+    if step is None:
+        return ", ".join(periods)
+    runs: list[list[str]] = []
+    previous: date | None = None
+    for start, period in zip(starts, periods, strict=True):
+        index = start.year * 12 + start.month
+        if previous is not None and index - (previous.year * 12 + previous.month) == step:
+            runs[-1].append(period)
+        else:
+            runs.append([period])
+        previous = start
+    return ", ".join(r[0] if len(r) == 1 else f"{r[0]} to {r[-1]}" for r in runs)
+
+
+def _print_every_period(con: duckdb.DuckDBPyConnection, where: str, params: list[str]) -> None:
+    rows = con.execute(
+        "SELECT source, force_name, period, status, reason FROM coverage "
+        f"{where} ORDER BY source, force_name, period_start",
+        params,
+    ).fetchall()
+    detail = Table(title="Every force-period")
+    for column in ("source", "force", "period", "status", "reason"):
+        detail.add_column(column)
+    for row in rows:
+        detail.add_row(*[str(v or "") for v in row])
+    console.print(detail)
 
 
 def _coverage_filter(force: str | None, source: str | None) -> tuple[str, list[str]]:
     clauses, params = [], []
     if force:
         clauses.append("force_code = ?")
-        params.append(_force_code(force))
+        params.append(_force_code(force, "--force"))
     if source:
         clauses.append("source = ?")
         params.append(source)
@@ -266,24 +317,32 @@ def forces_command() -> None:
     aliases: dict[str, list[str]] = {}
     for alias, code, _ in reference.force_alias_rows():
         aliases.setdefault(code, []).append(alias)
-    table = Table(title="Forces")
-    for column in ("code", "name", "police.uk id", "kind", "other names in the sources"):
-        table.add_column(column)
-    for f in reference.forces():
+    forces = reference.forces()
+    width = max(len(f.name) for f in forces) + 2
+    slug_width = max(len(f.slug) for f in forces) + 2
+    console.print(
+        f"{'code':<13}{'name':<{width}}{'police.uk id':<{slug_width}}kind", highlight=False
+    )
+    for f in forces:
+        line = f"{f.code:<13}{f.name:<{width}}{f.slug:<{slug_width}}{f.kind}"
+        console.print(line, highlight=False, markup=False)
         others = [a for a in aliases.get(f.code, []) if a != f.name]
-        table.add_row(f.code, f.name, f.slug, f.kind, "; ".join(others))
-    console.print(table)
+        if others:
+            console.print(
+                Padding("also in the sources: " + "; ".join(others), (0, 0, 0, 13)),
+                highlight=False,
+                markup=False,
+            )
 
 
 @app.command("formats")
 def formats_command() -> None:
     """Every source format peelkit reads, with the exact header it expects."""
-    table = Table(title="Source formats")
-    for column in ("kind", "format", "expected header"):
-        table.add_column(column)
+    console.print("Source formats (files are recognised by their header):", highlight=False)
     for fmt in all_formats():
-        table.add_row(fmt.kind, fmt.title, fmt.expected())
-    console.print(table)
+        console.print(f"\n{fmt.kind}: {fmt.title}", highlight=False, markup=False)
+        # the header whole, on one line, to compare or copy (never wrapped)
+        console.print(f"  {fmt.expected()}", highlight=False, markup=False, soft_wrap=True)
 
 
 indicators_app = typer.Typer(help="The PEEL indicators: benchmark records, and the catalogue.")
@@ -303,8 +362,15 @@ def indicators_command(
         list[str] | None, typer.Option(help="Indicator id(s), e.g. FIN-2 (default: all).")
     ] = None,
     cycle: Annotated[
-        int, typer.Option(help="The inspection cycle (2016: data to June 2016).")
+        int, typer.Option(help="The inspection cycle (2016: data to 30 June 2016).")
     ] = 2016,
+    period_end: Annotated[
+        str | None,
+        typer.Option(
+            help="Compute for the data to this quarter end instead of a cycle, e.g. 2018-03-31 "
+            "(a data profile)."
+        ),
+    ] = None,
     output: Annotated[
         str, typer.Option("--format", help="table, csv, json or parquet (parquet needs --out).")
     ] = "table",
@@ -325,27 +391,47 @@ def indicators_command(
             f"{', '.join(unknown)} not in the catalogue; see 'peelkit indicators list'",
             param_hint="--indicator",
         )
-    code = _force_code(force) if force else None
+    code = _force_code(force, "--force") if force else None
+    when = _period_end(cycle, period_end)
+    if backend not in ("duckdb", "pyspark"):
+        raise typer.BadParameter("choose duckdb or pyspark", param_hint="--backend")
     with _reading(warehouse) as con:
-        if backend not in ("duckdb", "pyspark"):
-            raise typer.BadParameter("choose duckdb or pyspark", param_hint="--backend")
-        records = compute(con, cycle=cycle, indicator_ids=indicator or None, backend=backend)
+        records = compute(
+            con, indicator_ids=indicator or None, backend=backend, period_end=when.end
+        )
     rows = [r.as_row() for r in records if code is None or r.force_code == code]
-    _write_records(rows, output, out)
+    _write_records(rows, output, out, when.title)
 
 
-def _force_code(force: str) -> str:
+def _period_end(cycle: int, period_end: str | None) -> PeriodEnd:
+    """--cycle, or --period-end YYYY-MM-DD (which wins): a known cycle or a quarter end."""
+    if period_end is None:
+        return for_cycle(cycle)
+    try:
+        day = date.fromisoformat(period_end)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{period_end!r} is not a date; give a quarter end as YYYY-MM-DD, e.g. 2018-03-31",
+            param_hint="--period-end",
+        ) from exc
+    return for_date(day)
+
+
+def _force_code(force: str, typed_as: str = "force") -> str:
+    """A force by any of its names; ``typed_as`` names the argument as the user typed it."""
     code = reference.force_code_of(force)
     if code is None:
         raise typer.BadParameter(
             f"{force!r} is not a known force. Closest: "
             + ", ".join(reference.closest_force_names(force)),
-            param_hint="--force",
+            param_hint=typed_as,
         )
     return code
 
 
-def _write_records(rows: list[dict[str, object]], output: str, out: Path | None) -> None:
+def _write_records(
+    rows: list[dict[str, object]], output: str, out: Path | None, title: str
+) -> None:
     if output == "parquet":
         if out is None:
             raise typer.BadParameter("parquet is written to a file: add --out FILE.parquet")
@@ -367,43 +453,74 @@ def _write_records(rows: list[dict[str, object]], output: str, out: Path | None)
             writer.writeheader()
             writer.writerows(flat)
         else:
-            _print_records(rows)
+            _print_records(rows, title)
     finally:
         if out:
             stream.close()
 
 
-def _print_records(rows: list[dict[str, object]]) -> None:
+def _print_records(rows: list[dict[str, object]], title: str) -> None:
+    """The records as a table that fits the screen: what all rows share (one indicator, one
+    force, one period) goes in the title; each note once, numbered, below the table."""
     names = {f.code: f.name for f in reference.forces()}
     labels = sorted({str(r["data_label"]) for r in rows if r.get("data_label")})
-    table = Table(title="Benchmark records", caption="; ".join(labels) or None)
-    for column in (
-        "indicator",
-        "row",
-        "force",
-        "value",
-        "England and Wales",
-        "95% interval",
-        "verdict",
-        "rank",
-        "coverage",
+
+    def indicator(r: dict[str, object]) -> str:
+        return str(r["indicator_id"]) + (f" {r['breakdown']}" if r["breakdown"] else "")
+
+    def force(r: dict[str, object]) -> str:
+        return names.get(str(r["force_code"]), str(r["force_code"]))
+
+    varying = {}
+    shared = []
+    for column, cell in (
+        ("indicator", indicator),
+        ("force", force),
+        ("period", lambda r: str(r["period"])),
     ):
-        table.add_column(column)
+        values = {cell(r) for r in rows}
+        varying[column] = len(values) > 1
+        if len(values) == 1:
+            shared.append(values.pop())
+    title = ", ".join([*shared, title])
+    table = Table(title=f"Benchmark records: {title}", caption="; ".join(labels) or None)
+    shown: dict[str, dict[str, Any] | None] = {
+        "indicator": {} if varying["indicator"] else None,
+        "force": {"no_wrap": True} if varying["force"] else None,
+        "period": {} if varying["period"] else None,
+        "value": {"justify": "right", "no_wrap": True},
+        "E&W": {"justify": "right", "no_wrap": True},
+        "95% interval": {},
+        "verdict": {},
+        "rank": {},
+        "coverage": {},
+    }
+    for column, style in shown.items():
+        if style is not None:
+            table.add_column(column, **style)
+    notes: dict[str, int] = {}
     for r in rows:
         value, ew = r["value"], r["england_and_wales"]
         low, high = r["ci95_lower"], r["ci95_upper"]
-        table.add_row(
-            str(r["indicator_id"]),
-            str(r["breakdown"] or ""),
-            names.get(str(r["force_code"]), str(r["force_code"])),
-            "—" if value is None else f"{value:,.2f}",
-            "—" if ew is None else f"{ew:,.2f}",
-            "" if low is None else f"{low:,.2f} – {high:,.2f}",
-            str(r["verdict"]),
-            "" if r["rank"] is None else f"{r['rank']}/{r['ranked']} {r['rank_verdict']}",
-            str(r["coverage"]) + (f" ({r['note']})" if r["note"] else ""),
-        )
+        coverage = str(r["coverage"])
+        if r["note"]:
+            number = notes.setdefault(str(r["note"]), len(notes) + 1)
+            coverage += f" [{number}]"
+        cells = {
+            "indicator": str(r["indicator_id"]) + (f" {r['breakdown']}" if r["breakdown"] else ""),
+            "force": names.get(str(r["force_code"]), str(r["force_code"])),
+            "period": str(r["period"]),
+            "value": "—" if value is None else f"{value:,.2f}",
+            "E&W": "—" if ew is None else f"{ew:,.2f}",
+            "95% interval": "" if low is None else f"{low:,.2f} – {high:,.2f}",
+            "verdict": str(r["verdict"]),
+            "rank": "" if r["rank"] is None else f"{r['rank']}/{r['ranked']} {r['rank_verdict']}",
+            "coverage": coverage,
+        }
+        table.add_row(*(cells[c] for c, style in shown.items() if style is not None))
     console.print(table)
+    for note, number in notes.items():
+        console.print(f"[{number}] {note}", highlight=False, markup=False)
 
 
 @indicators_app.command("list")
@@ -423,10 +540,19 @@ def indicators_list_command() -> None:
 def explain_command(
     force: Annotated[str, typer.Argument(help="The force: code, police.uk id or name.")],
     indicator: Annotated[str, typer.Argument(help="The indicator id, e.g. FIN-2.")],
-    period: Annotated[int, typer.Argument(help="The inspection cycle, e.g. 2016.")] = 2016,
+    period: Annotated[
+        str,
+        typer.Argument(
+            help="A cycle (2016), a quarter end (2018-03-31), or a period as 'peelkit "
+            "indicators' prints it ('12 months to 30 June 2014')."
+        ),
+    ] = "2016",
     row: Annotated[
         str | None, typer.Option(help="The row of a broken-down indicator (Figure 4, 8, 10).")
     ] = None,
+    sql: Annotated[
+        bool, typer.Option("--sql", help="Add the SQL that reproduces the numbers (long).")
+    ] = False,
     warehouse: WarehouseOpt = DEFAULT_PATH,
 ) -> None:
     """How a figure was made: the numbers, the rule, the forces left out, the source files."""
@@ -437,9 +563,12 @@ def explain_command(
         )
     with _reading(warehouse) as con:
         try:
-            result = explain(con, _force_code(force), indicator, period, row)
-        except (KeyError, StopIteration) as exc:
-            raise typer.BadParameter(str(exc) or f"no row {row!r}", param_hint="--row") from exc
+            result = explain(con, _force_code(force), indicator, period, row, sql=sql)
+        except KeyError as exc:
+            hint = "--row" if row or "has rows" in str(exc) else "PERIOD"
+            raise typer.BadParameter(str(exc.args[0]), param_hint=hint) from exc
+        except StopIteration as exc:
+            raise typer.BadParameter(f"no row {row!r}", param_hint="--row") from exc
     console.print(result.text, highlight=False, markup=False, soft_wrap=True)
 
 
@@ -481,10 +610,11 @@ def judgments_list_command(
     ] = None,
 ) -> None:
     """Every force's grades in a cycle, by question."""
+    for_cycle(cycle)  # a cycle peelkit knows, or a clear error
     found = load_folder(folder, cycle) if folder else demo_judgments(cycle)
     questions = question_set(cycle)
     table = Table(title=f"PEEL {questions.pillar} {cycle}: grades")
-    table.add_column("force")
+    table.add_column("force", no_wrap=True)
     table.add_column("overall")
     for q in questions.question:
         table.add_column(f"Q{q.number}")
@@ -524,6 +654,7 @@ def report_command(
 ) -> None:
     """Write force reports (HTML, PDF, SVG figures, CSV of the numbers): peelkit report FORCE,
     or --all; 'peelkit report check FOLDER' checks a rendered report against the warehouse."""
+    for_cycle(cycle)  # a cycle peelkit knows, or a clear error
     if target == "check":
         if folder is None:
             raise typer.BadParameter("give the folder of a rendered report", param_hint="FOLDER")
@@ -569,6 +700,7 @@ def national_command(
     and for each indicator the forces ranked with their benchmark verdicts."""
     from peelkit.report.national import build_national, write_national
 
+    for_cycle(cycle)  # a cycle peelkit knows, or a clear error
     started = time.perf_counter()
     found = load_folder(judgments, cycle) if judgments else demo_judgments(cycle)
     with _reading(warehouse) as con:
@@ -681,11 +813,15 @@ def demo_command(
             f"{result.force_report} and {pdf} ({t['report']:.1f} s).",
             highlight=False,
         )
-    console.print(
-        f"The warehouse is {warehouse}. Next: peelkit report --all, peelkit indicators --force "
-        "metropolitan, peelkit explain metropolitan FIG-6",
-        highlight=False,
-    )
+    w = "" if warehouse == DEFAULT_PATH else f" -w {warehouse}"
+    console.print(f"The warehouse is {warehouse}. Next, for example:", highlight=False)
+    for hint in (
+        f"peelkit indicators --force metropolitan{w}",
+        f"peelkit explain metropolitan FIN-2{w}",
+        f"peelkit coverage{w}",
+        f"peelkit report --all{w}",
+    ):
+        console.print(f"  {hint}", highlight=False, markup=False)
 
 
 if __name__ == "__main__":

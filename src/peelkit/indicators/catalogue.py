@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from peelkit import reference
 from peelkit.errors import ReferenceDataError
+from peelkit.indicators.periods import WindowRule
 from peelkit.stats import Polarity
 
 CATALOGUE_FILE = "catalogue.toml"
@@ -24,9 +25,6 @@ CATALOGUE_FILE = "catalogue.toml"
 Source = Literal["recorded_crime", "crime_outcomes", "population", "data_returns"]
 Calculation = Literal[
     "rate", "proportion", "change", "tracked outcome share", "untracked outcome rate"
-]
-Window = Literal[
-    "12 months to 30 June", "12 months to 31 March", "as at 1 July", "survey fieldwork"
 ]
 CRIME_CATEGORIES = {"victim-based", "other crimes against society", "fraud"}
 
@@ -145,7 +143,7 @@ class Indicator(_Strict):
     multiplier: int = Field(gt=0)
     calculation: Calculation
     period: str = Field(min_length=3)
-    window: Window
+    window: WindowRule
     change_years: int | None = Field(default=None, ge=1)
     series_years: int | None = Field(default=None, ge=2)
     polarity: Polarity
@@ -167,7 +165,6 @@ class Indicator(_Strict):
 
 class Defaults(_Strict):
     england_and_wales: Literal["pooled ratio", "unweighted mean of force rates"]
-    population_year: int
     excluded_everywhere: tuple[str, ...]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -22,7 +23,8 @@ import pyarrow as pa
 from peelkit import reference, stats
 from peelkit.indicators import measures
 from peelkit.indicators.catalogue import Catalogue, Combined, Indicator, Measure, catalogue
-from peelkit.indicators.periods import Period, window
+from peelkit.indicators.gaps import Availability, missing_input
+from peelkit.indicators.periods import Period, PeriodEnd, for_cycle, for_date
 from peelkit.stats import Interval, Polarity, RankRule
 from peelkit.warehouse import data_labels
 
@@ -64,6 +66,8 @@ class BenchmarkRecord:
     rank_rule: str
     load_ids: tuple[int, ...] = field(default=())
     data_label: str | None = None  # the label of the loaded data, e.g. synthetic demo data
+    cycle: int | None = None  # the inspection cycle computed for; None for a data profile
+    period_end: date | None = None  # the period end computed for (windows end relative to it)
 
     def as_row(self) -> dict[str, Any]:
         row = {k: v for k, v in self.__dict__.items() if k not in ("ci95", "ci998")}
@@ -201,12 +205,16 @@ def compute(
     rank_rule: RankRule = DEFAULT_RANK_RULE,
     book: Catalogue | None = None,
     backend: str = "duckdb",
+    period_end: date | None = None,
 ) -> list[BenchmarkRecord]:
-    """Benchmark records for the chosen indicators (all by default), every territorial force.
+    """Benchmark records for the chosen indicators (all by default), every territorial force,
+    for an inspection ``cycle`` or, given ``period_end`` (a quarter end), for the data to that
+    date (a data profile, or the cycle whose data end there).
 
     ``backend`` is ``duckdb`` (the warehouse itself) or ``pyspark`` (the same expressions on a
     local Spark session; needs the spark extra).
     """
+    when = for_date(period_end) if period_end is not None else for_cycle(cycle)
     book = book or catalogue()
     wanted = list(indicator_ids) if indicator_ids is not None else [i.id for i in book.indicator]
     indicators = [book.get(i) for i in wanted]
@@ -218,20 +226,21 @@ def compute(
         fetch = _Fetcher(spark_backend(con))
     else:
         raise ValueError(f"unknown backend {backend!r}: choose duckdb or pyspark")
-    year = book.defaults.population_year
     label = "; ".join(data_labels(con)) or None
-    fetch.prefetch(r for ind in indicators for r in _requests(ind, cycle, year))
+    fetch.prefetch(r for ind in indicators for r in _requests(ind, when))
+    found = Availability(fetch.backend)
     records: list[BenchmarkRecord] = []
     for ind in indicators:
-        records += _indicator_records(fetch, ind, cycle, year, rank_rule, label)
+        records += _indicator_records(fetch, ind, when, rank_rule, found, label)
     return records
 
 
-def _requests(ind: Indicator, cycle: int, year: int) -> list[Request]:
+def _requests(ind: Indicator, when: PeriodEnd) -> list[Request]:
     """The numerator and denominator an indicator needs, for each period it shows."""
     tracked = ind.calculation == "tracked outcome share"
+    year = when.population_year
     requests: list[Request] = []
-    for period in _periods(ind, cycle):
+    for period in _periods(ind, when):
         earlier = period.years_before(ind.change_years) if ind.change_years else period
         requests += [
             (ind.numerator, period, year, tracked, ind.breakdown is not None),
@@ -240,9 +249,9 @@ def _requests(ind: Indicator, cycle: int, year: int) -> list[Request]:
     return requests
 
 
-def _periods(ind: Indicator, cycle: int) -> list[Period]:
-    """The window of the cycle, or each window of a series, oldest first."""
-    latest = window(ind.window, cycle)
+def _periods(ind: Indicator, when: PeriodEnd) -> list[Period]:
+    """The window to the period end, or each window of a series, oldest first."""
+    latest = when.window(ind.window)
     if not ind.series_years:
         return [latest]
     return [latest.years_before(n) for n in range(ind.series_years - 1, -1, -1)]
@@ -251,25 +260,55 @@ def _periods(ind: Indicator, cycle: int) -> list[Period]:
 def _indicator_records(
     fetch: _Fetcher,
     ind: Indicator,
-    cycle: int,
-    year: int,
+    when: PeriodEnd,
     rank_rule: RankRule,
+    found: Availability,
     label: str | None = None,
 ) -> list[BenchmarkRecord]:
     forces = [f.code for f in reference.territorial_forces()]
-    requests = _requests(ind, cycle, year)
+    requests = _requests(ind, when)
     records: list[BenchmarkRecord] = []
-    for n, one in enumerate(_periods(ind, cycle)):
-        shown = one.label
-        if ind.change_years:
-            shown = f"{one.years_before(ind.change_years).label} to {one.label}"
+    for n, one in enumerate(_periods(ind, when)):
+        earlier = one.years_before(ind.change_years) if ind.change_years else one
+        shown = f"{earlier.label} to {one.label}" if ind.change_years else one.label
         top = fetch(requests[2 * n])
         bottom = fetch(requests[2 * n + 1]).get(None, {})
+        context = _Context(ind, when, one, earlier, found, shown, rank_rule, label)
         for row_label, row in _rows(ind, top):
-            records += _row_records(
-                ind, row_label, row, bottom, forces, shown, rank_rule, year, label
-            )
+            records += _row_records(context, row_label, row, bottom, forces)
     return records
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every record of one indicator and period shares."""
+
+    ind: Indicator
+    when: PeriodEnd
+    period: Period  # the numerator's window
+    earlier: Period  # the denominator's window (differs for a change)
+    found: Availability
+    shown: str  # the period as records name it
+    rank_rule: RankRule
+    data_label: str | None
+
+    def missing(self, code: str, num: _Side, den: _Side) -> str:
+        """Which input is missing for a force, and what to load (never 'nothing' when part of
+        it is there)."""
+        said = []
+        year = self.when.population_year
+        for name, side, measure, period in (
+            ("numerator", num, self.ind.numerator, self.period),
+            ("denominator", den, self.ind.denominator, self.earlier),
+        ):
+            if side.value is None or _short(measure, side):
+                said.append(missing_input(name, measure, period, year, code, self.found))
+        return "; ".join(said)
+
+
+def _short(measure: Measure, side: _Side) -> bool:
+    """A quarterly measure that sums fewer than the 4 quarters of its window."""
+    return measure.source in ("recorded_crime", "crime_outcomes") and 0 < side.parts < 4
 
 
 def _rows(
@@ -303,25 +342,19 @@ def _sum_rows(top: dict[str | None, dict[str, _Side]], keys: list[str]) -> dict[
 
 
 def _row_records(
-    ind: Indicator,
+    context: _Context,
     row_label: str | None,
     top: dict[str, _Side],
     bottom: dict[str, _Side],
     forces: list[str],
-    label: str,
-    rank_rule: RankRule,
-    year: int | None,
-    data_label: str | None = None,
 ) -> list[BenchmarkRecord]:
+    ind, rank_rule = context.ind, context.rank_rule
     excluded = {e.force: e.reason for e in ind.exclusions}
     partial = {p.force: p.reason for p in ind.partial_periods}
     combined = {code: group for group in ind.combined for code in group.forces}
     notes: dict[str, list[str]] = {}
     for n in ind.force_notes:
         notes.setdefault(n.force, []).append(n.note)
-    quarterly = [
-        m.source in ("recorded_crime", "crime_outcomes") for m in (ind.numerator, ind.denominator)
-    ]
     shares = ind.calculation == "tracked outcome share"
 
     values: dict[str, tuple[float, float, float, tuple[int, ...]]] = {}
@@ -338,13 +371,9 @@ def _row_records(
             continue
         if num.value is None and shares and den.value:
             num = _Side(0.0, "supplied", den.parts, ())  # no offence got this outcome
-        if num.value is None or den.value is None:
-            states[code] = (NO_DATA, "nothing in the warehouse for this force and period")
-            continue
-        sides = zip((num, den), quarterly, strict=True)
-        short = [side.parts for side, by_quarter in sides if by_quarter and 0 < side.parts < 4]
-        if short and not shares:
-            states[code] = (NO_DATA, f"only {min(short)} of 4 quarters in the warehouse")
+        short = _short(ind.numerator, num) or _short(ind.denominator, den)
+        if num.value is None or den.value is None or (short and not shares):
+            states[code] = (NO_DATA, context.missing(code, num, den))
             continue
         if den.value == 0:
             states[code] = (NO_DATA, "the denominator is zero")
@@ -353,7 +382,7 @@ def _row_records(
         values[code] = (value, num.value, den.value, tuple(sorted({*num.load_ids, *den.load_ids})))
         note: str | None = partial.get(code)
         if note is None and short:
-            note = f"{min(short)} of 4 quarters in the warehouse"
+            note = "a partial period: " + context.missing(code, num, den)
         coverage = PARTIAL if note else COMPUTED
         said = [n for n in (note, combined[code].reason if code in combined else None) if n]
         said += notes.get(code, [])
@@ -383,21 +412,7 @@ def _row_records(
                 "rank_verdict": rank.verdict,
                 "load_ids": loads,
             }
-        records.append(
-            _record(
-                ind,
-                row_label,
-                code,
-                label,
-                coverage,
-                note,
-                rule,
-                year,
-                ew,
-                data_label=data_label,
-                **numbers,
-            )
-        )
+        records.append(_record(context, row_label, code, coverage, note, rule, ew, **numbers))
     return records
 
 
@@ -482,29 +497,28 @@ def _intervals(
 
 
 def _record(
-    ind: Indicator,
+    context: _Context,
     row_label: str | None,
     code: str,
-    label: str,
     coverage: str,
     note: str | None,
     rank_rule: str,
-    year: int | None,
     ew: tuple[float | None, float | None, float | None, tuple[str, ...]] = (None, None, None, ()),
     **numbers: Any,
 ) -> BenchmarkRecord:
     """A force's record: without ``numbers`` it has no value — never zero, always with the
     reason in its coverage and note."""
+    ind, when = context.ind, context.when
     fields: dict[str, Any] = {
         "indicator_id": ind.id,
         "breakdown": row_label,
         "force_code": code,
-        "period": label,
+        "period": context.shown,
         "value": None,
         "numerator": None,
         "denominator": None,
         "unit": ind.unit,
-        "population_year": _population_year(ind, year),
+        "population_year": _population_year(ind, when.population_year),
         "coverage": coverage,
         "note": note,
         "england_and_wales": ew[0],
@@ -520,6 +534,9 @@ def _record(
         "ranked": None,
         "rank_verdict": None,
         "rank_rule": rank_rule,
+        "data_label": context.data_label,
+        "cycle": when.cycle,
+        "period_end": when.end,
     }
     fields.update(numbers)
     return BenchmarkRecord(**fields)

@@ -17,7 +17,7 @@ from peelkit import reference
 from peelkit.indicators import measures
 from peelkit.indicators.catalogue import Indicator, catalogue
 from peelkit.indicators.engine import BenchmarkRecord, compute
-from peelkit.indicators.periods import window
+from peelkit.indicators.periods import PeriodEnd, for_cycle, known_cycles, parse_period_end
 
 
 @dataclass(frozen=True)
@@ -30,19 +30,50 @@ def _number(value: float | None, decimals: int = 2) -> str:
     return "—" if value is None else f"{value:,.{decimals}f}"
 
 
+def resolve_period(
+    con: duckdb.DuckDBPyConnection, indicator_id: str, period: str | int | PeriodEnd
+) -> tuple[PeriodEnd, str | None]:
+    """The period end a user means, and the period label to pick when they typed one: a cycle
+    (2016), a quarter end (2018-03-31), or a period exactly as ``peelkit indicators`` prints it
+    — including an earlier year of a cycle's series ('12 months to 30 June 2014')."""
+    if isinstance(period, PeriodEnd):
+        return period, None
+    if isinstance(period, int):
+        return for_cycle(period), None
+    text = period.strip()
+    if text[:1].isdigit():
+        return parse_period_end(text), None
+    for cycle in sorted(known_cycles(), reverse=True):
+        records = compute(con, cycle=cycle, indicator_ids=[indicator_id])
+        if any(r.period == text for r in records):
+            return for_cycle(cycle), text
+    return parse_period_end(text), text
+
+
 def explain(
     con: duckdb.DuckDBPyConnection,
     force_code: str,
     indicator_id: str,
-    cycle: int = 2016,
+    period: str | int | PeriodEnd = 2016,
     breakdown: str | None = None,
+    sql: bool = False,
 ) -> Explanation:
+    """A readable page about one figure; ``sql`` adds the queries that reproduce its numerator
+    and denominator (long: a measure's selection is written out as a VALUES list)."""
     ind = catalogue().get(indicator_id)
+    when, label = resolve_period(con, indicator_id, period)
     records = [
         r
-        for r in compute(con, cycle=cycle, indicator_ids=[indicator_id])
+        for r in compute(con, period_end=when.end, indicator_ids=[indicator_id])
         if r.force_code == force_code
     ]
+    if label is not None:
+        shown = sorted({r.period for r in records})
+        records = [r for r in records if r.period == label]
+        if not records:
+            raise KeyError(f"{indicator_id} has no period {label!r}; it has: {', '.join(shown)}")
+    elif ind.series_years:
+        records = [r for r in records if r.period == records[-1].period]  # the latest year
     if breakdown is None and records and records[0].breakdown is not None:
         rows = ", ".join(repr(r.breakdown) for r in records)
         raise KeyError(f"{indicator_id} has rows; name one with --row: {rows}")
@@ -50,13 +81,14 @@ def explain(
     names = reference.force_by_code()
     lines = [
         f"{ind.id} {ind.title}" + (f" — {breakdown}" if breakdown else ""),
-        f"{names[force_code].name}, {record.period}",
+        f"{names[force_code].name}, {record.period} ({when.title})",
         "",
         *_value_lines(ind, record),
         "",
         *_rule_lines(ind, record),
+        *_population_lines(con, ind, record, when),
         "",
-        *_source_lines(con, ind, record, force_code, cycle),
+        *_source_lines(con, ind, record, force_code, when, sql),
     ]
     if record.data_label:
         lines[:0] = [f"[{record.data_label}]", ""]
@@ -64,6 +96,31 @@ def explain(
         lines += ["", "Caveats:", *(f"  - {c}" for c in ind.caveats)]
     lines += ["", "Annex A:", f"  {ind.annex}"]
     return Explanation(record, "\n".join(lines))
+
+
+def _population_lines(
+    con: duckdb.DuckDBPyConnection, ind: Indicator, r: BenchmarkRecord, when: PeriodEnd
+) -> list[str]:
+    """The population rows behind a population denominator: each basis (the City of London's
+    resident and transient population) with its source."""
+    if r.population_year is None:
+        return []
+    column = ind.denominator.population_column
+    lines = [
+        f"Population: ONS mid-{r.population_year} estimate — {when.population_rule_text}",
+    ]
+    rows = con.execute(
+        f"SELECT basis, {column}, source, load_id FROM population "
+        "WHERE force_code = ? AND year = ? AND load_id = (SELECT max(load_id) FROM population "
+        "WHERE force_code = ? AND year = ?) ORDER BY basis",
+        [r.force_code, r.population_year, r.force_code, r.population_year],
+    ).fetchall()
+    for basis, count, source, load_id in rows:
+        shown = "—" if count is None else f"{count:,}"
+        lines.append(f"  {basis}: {shown} {column} ({source}; load {load_id})")
+    if not rows:
+        lines.append("  no population rows for this force and year are loaded")
+    return lines
 
 
 def _value_lines(ind: Indicator, r: BenchmarkRecord) -> list[str]:
@@ -125,7 +182,12 @@ def _rule_lines(ind: Indicator, r: BenchmarkRecord) -> list[str]:
 
 
 def _source_lines(
-    con: duckdb.DuckDBPyConnection, ind: Indicator, r: BenchmarkRecord, force: str, cycle: int
+    con: duckdb.DuckDBPyConnection,
+    ind: Indicator,
+    r: BenchmarkRecord,
+    force: str,
+    when: PeriodEnd,
+    sql: bool,
 ) -> list[str]:
     lines = ["Source files:"]
     if r.load_ids:
@@ -138,14 +200,21 @@ def _source_lines(
             lines.append(f"  load {load_id}: {kind} {where} (sha256 {sha[:12]}…, {rows:,} rows)")
     else:
         lines.append("  none: no value was computed")
+    if not sql:
+        lines += ["", "Add --sql for the queries that reproduce the numerator and denominator."]
+        return lines
     backend = ibis.duckdb.from_connection(con)
-    period = window(ind.window, cycle)
-    year = catalogue().defaults.population_year
+    period = when.window(ind.window)
+    if ind.series_years:
+        period = next(
+            p for n in range(ind.series_years) if (p := period.years_before(n)).label == r.period
+        )
+    year = when.population_year
     tracked = ind.calculation == "tracked outcome share"
     for name, measure in (("numerator", ind.numerator), ("denominator", ind.denominator)):
-        when = period
+        at = period
         if name == "denominator" and ind.change_years:
-            when = period.years_before(ind.change_years)
-        sql = measures.standalone_sql(backend, measure, when, year, tracked, force_code=force)
-        lines += [f"SQL of the {name} (run it with peelkit query):", sql]
+            at = period.years_before(ind.change_years)
+        text = measures.standalone_sql(backend, measure, at, year, tracked, force_code=force)
+        lines += [f"SQL of the {name} (run it with peelkit query):", text]
     return lines

@@ -87,10 +87,17 @@ class Population(CsvFormat):
         """
 
     def periods_sql(self) -> str:
+        # households are a source of their own in coverage: a file may give population only
         return """
         SELECT load_id, 'population', force_code, 'mid-' || CAST(year AS VARCHAR),
                make_date(year, 6, 30), 'year', count(*), NULL, NULL
         FROM population WHERE load_id IN (SELECT load_id FROM __scope) GROUP BY ALL
+        UNION ALL
+        SELECT load_id, 'households', force_code, 'mid-' || CAST(year AS VARCHAR),
+               make_date(year, 6, 30), 'year', count(*), NULL, NULL
+        FROM population
+        WHERE load_id IN (SELECT load_id FROM __scope) AND households IS NOT NULL
+        GROUP BY ALL
         """
 
 
