@@ -192,3 +192,56 @@ def test_judgments_check_says_valid_or_lists_the_problems(tmp_path):
     assert result.exit_code == 1
     listed = invoke("judgments", "list")
     assert listed.exit_code == 0 and "Durham Constabulary" in listed.output
+
+
+def test_a_cycle_peelkit_does_not_know_and_a_date_that_is_no_quarter_end_are_refused(
+    demo_warehouse,
+):
+    for args in (("--cycle", "2099"), ("--period-end", "2018-03-30"), ("--period-end", "soon")):
+        result = invoke("indicators", "-w", demo_warehouse, *args)
+        assert result.exit_code != 0
+        said = result.output + str(result.exception)
+        assert "2099" in said or "quarter" in said, said
+    for command in (("report", "metropolitan"), ("national",), ("judgments", "list")):
+        result = invoke(
+            *command,
+            "--cycle",
+            "2099",
+            *(("-w", demo_warehouse)[: 2 * (command[0] != "judgments")]),
+        )
+        assert result.exit_code != 0 and "2099" in str(result.exception), command
+
+
+def test_indicators_say_what_they_were_computed_for_and_explain_takes_the_period_as_printed(
+    demo_warehouse,
+):
+    args = ["indicators", "-w", demo_warehouse, "--force", "metropolitan", "--format", "json"]
+    records = json.loads(invoke(*args, "--indicator", "FIG-1").output)
+    assert {(r["cycle"], r["period_end"]) for r in records} == {(2016, "2016-06-30")}
+    table = invoke("indicators", "-w", demo_warehouse, "--force", "metropolitan")
+    assert "PEEL 2016, data to 30 June 2016" in " ".join(table.output.split())
+    earlier = next(r for r in records if r["period"] == "12 months to 30 June 2014")
+    page = invoke("explain", "metropolitan", "FIG-1", earlier["period"], "-w", demo_warehouse)
+    assert page.exit_code == 0, page.output
+    assert "12 months to 30 June 2014" in page.output
+    assert f"{earlier['value']:,.2f} per 1,000 population" in page.output
+    assert "SELECT" not in page.output and len(page.output.splitlines()) < 60
+    with_sql = invoke("explain", "metropolitan", "FIG-1", "--sql", "-w", demo_warehouse)
+    assert "SQL of the numerator" in with_sql.output
+    wrong = invoke(
+        "explain", "metropolitan", "FIN-2", "12 months to 31 May 2016", "-w", demo_warehouse
+    )
+    assert wrong.exit_code != 0
+
+
+def test_coverage_summarises_gaps_per_force_and_source_and_refuses_an_unknown_source(
+    demo_warehouse,
+):
+    result = invoke("coverage", "-w", demo_warehouse)
+    assert result.exit_code == 0, result.output
+    assert "Gaps, per force and source" in result.output
+    assert len(result.output.splitlines()) < 400
+    words = " ".join(result.output.split())
+    assert "households" in words and "population" in words
+    bad = invoke("coverage", "-w", demo_warehouse, "--source", "police_uk_streets")
+    assert bad.exit_code != 0 and "police_uk_street" in bad.output

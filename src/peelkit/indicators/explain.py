@@ -8,6 +8,7 @@ load ledger through the record's load ids.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -41,7 +42,7 @@ def resolve_period(
     if isinstance(period, int):
         return for_cycle(period), None
     text = period.strip()
-    if text[:1].isdigit():
+    if re.fullmatch(r"\d{4}(-\d{2}-\d{2})?", text):  # a cycle or a quarter end
         return parse_period_end(text), None
     for cycle in sorted(known_cycles(), reverse=True):
         records = compute(con, cycle=cycle, indicator_ids=[indicator_id])

@@ -103,7 +103,7 @@ class PeriodEnd:
     @property
     def title(self) -> str:
         if self.cycle is not None:
-            return f"PEEL {self.cycle} (data to {_long(self.end)})"
+            return f"PEEL {self.cycle}, data to {_long(self.end)}"
         return f"data profile, data to {_long(self.end)}"
 
     @property
