@@ -651,10 +651,17 @@ def report_command(
         typer.Option(help="A folder of judgments files (default: the demo's, docs/judgments.md)."),
     ] = None,
     pdf: Annotated[bool, typer.Option(help="Also write the PDF (WeasyPrint).")] = True,
+    period_end: Annotated[
+        str | None,
+        typer.Option(
+            help="A data profile for the data to this quarter end (e.g. 2018-03-31) instead of "
+            "a cycle's inspection report."
+        ),
+    ] = None,
 ) -> None:
     """Write force reports (HTML, PDF, SVG figures, CSV of the numbers): peelkit report FORCE,
     or --all; 'peelkit report check FOLDER' checks a rendered report against the warehouse."""
-    for_cycle(cycle)  # a cycle peelkit knows, or a clear error
+    when = _period_end(cycle, period_end)  # a cycle peelkit knows, or a quarter end
     if target == "check":
         if folder is None:
             raise typer.BadParameter("give the folder of a rendered report", param_hint="FOLDER")
@@ -676,7 +683,7 @@ def report_command(
             highlight=False,
         )
 
-    render_reports(warehouse, forces, out, cycle, judgments, pdf, done=done)
+    render_reports(warehouse, forces, out, cycle, judgments, pdf, done=done, period_end=when.end)
     console.print(
         f"Wrote {len(forces)} report(s) under {out}/ in {time.perf_counter() - started:.1f} s.",
         highlight=False,

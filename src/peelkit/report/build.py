@@ -19,7 +19,9 @@ from typing import Any
 from peelkit import reference, stats
 from peelkit.indicators.catalogue import Indicator, catalogue
 from peelkit.indicators.engine import EXCLUDED, BenchmarkRecord
+from peelkit.indicators.periods import PeriodEnd, for_cycle
 from peelkit.judgments import PLACEHOLDER, Judgments, question_set
+from peelkit.report import layout as layouts
 from peelkit.report.document import (
     Bar,
     Block,
@@ -32,7 +34,6 @@ from peelkit.report.document import (
     Num,
     Paragraph,
     Part,
-    Ref,
     Report,
     Row,
     Section,
@@ -50,8 +51,9 @@ def glossary() -> dict[str, Any]:
 
 
 @cache
-def texts(cycle: int) -> dict[str, Any]:
-    text = resources.files("peelkit.report").joinpath(f"texts-{cycle}.toml").read_text("utf-8")
+def texts(name: str) -> dict[str, Any]:
+    """A fixed texts file of the package, named by a layout (``texts-2016.toml``)."""
+    text = resources.files("peelkit.report").joinpath(name).read_text("utf-8")
     return tomllib.loads(text)
 
 
@@ -125,22 +127,36 @@ def num(record: BenchmarkRecord, who: Who, subject: str, magnitude: bool = False
 
 
 class Builder:
+    """Builds one force's report from its layout (:mod:`peelkit.report.layout`)."""
+
     def __init__(
         self,
         records: Iterable[BenchmarkRecord],
-        judgments: Judgments,
-        cycle: int,
+        force: str,
+        when: PeriodEnd,
         label: str | None,
+        judgments: Judgments | None,
+        layout: layouts.Layout,
     ) -> None:
         self.records = Records(records)
-        self.j = judgments
-        self.force = judgments.force
-        self.cycle = cycle
+        self.force = force
+        self.when = when
+        self.cycle = when.cycle
         self.label = label
+        self.layout = layout
+        self.texts = texts(layout.texts)
         self.book = catalogue()
-        self.questions = question_set(cycle)
+        if layout.judged and (judgments is None or when.cycle is None):
+            raise ValueError(f"the {layout.title!r} layout needs the cycle's judgments")
+        self._judgments = judgments
+        self.questions = question_set(when.cycle) if when.cycle is not None else None
         self.figure_count = 0
         self.names = reference.force_by_code()
+
+    @property
+    def j(self) -> Judgments:
+        assert self._judgments is not None  # a judged layout: checked when built
+        return self._judgments
 
     # -- spans -------------------------------------------------------------------------------
 
@@ -158,7 +174,14 @@ class Builder:
             elif key[0] == "cycle":
                 parts.append(str(self.cycle))
             elif key[0] == "previous_cycle":
+                assert self.questions is not None
                 parts.append(str(self.questions.previous_cycle))
+            elif key[0] == "period_end":
+                parts.append(f"{self.when.end.day} {self.when.end:%B %Y}")
+            elif key[0] == "population_year":
+                parts.append(str(self.when.population_year))
+            elif key[0] == "population_rule":
+                parts.append(self.when.population_rule_text)
             elif key[0] == "year":
                 parts.append(key[1])
             elif key[0] == "fact":
@@ -187,33 +210,54 @@ class Builder:
 
     def build(self) -> Report:
         name = self.names[self.force].name
-        sections = [
-            self.introduction(),
-            self.force_in_numbers(),
-            self.overview(),
-            *[self.question(q.number) for q in self.questions.question],
-            Section(
-                "next-steps",
-                "Next steps",
-                1,
-                [self.para(t) for t in texts(self.cycle)["next_steps"]],
-            ),
-            self.annex(),
-        ]
+        sections: list[Section] = []
+        for part in self.layout.section:
+            if part.kind == "introduction":
+                sections.append(self.introduction())
+            elif part.kind == "force in numbers":
+                sections.append(self.force_in_numbers())
+            elif part.kind == "overview":
+                sections.append(self.overview())
+            elif part.kind == "question":
+                assert part.question is not None
+                sections.append(self.question(part.question, part))
+            elif part.kind == "data":
+                sections.append(self.context(part, level=1))
+            elif part.kind == "next steps":
+                blocks: list[Block] = [self.para(t) for t in self.texts["next_steps"]]
+                sections.append(Section("next-steps", "Next steps", 1, blocks))
+            else:
+                sections.append(self.annex())
         return Report(
             force=self.force,
             force_name=name,
             cycle=self.cycle,
-            title=f"PEEL: Police {self.questions.pillar} {self.cycle}",
-            subtitle=f"An inspection of {force_phrase(self.force)}",
-            published=self.j.published or "",
+            title=self.title(self.layout.title),
+            subtitle=self.title(self.layout.subtitle),
+            published=self._judgments.published or "" if self._judgments else "",
             label=self.label,
             sections=sections,
+            period_end=self.when.end.isoformat(),
+            stem=self.title(self.layout.file),
         )
 
+    def title(self, pattern: str) -> str:
+        """A layout's title pattern filled in (placeholders checked when it was read)."""
+        values = {
+            "pillar": self.questions.pillar if self.questions else "effectiveness",
+            "cycle": str(self.cycle or ""),
+            "force": force_phrase(self.force),
+            "force_name": self.names[self.force].name,
+            "period_end": f"{self.when.end.day} {self.when.end:%B %Y}",
+            "period_end_iso": self.when.end.isoformat(),
+        }
+        return PLACEHOLDER.sub(lambda m: values[m.group(1)], pattern)
+
     def introduction(self) -> Section:
-        t = texts(self.cycle)
+        t = self.texts
         blocks: list[Block] = [self.para(p) for p in t["introduction"]]
+        if self.questions is None or not self.layout.judged:
+            return Section("introduction", "Introduction", 1, blocks)
         blocks.append(Paragraph((self.questions.headline,), "headline"))
         blocks.append(self.para(t["introduction_questions"]))
         blocks.append(
@@ -255,6 +299,7 @@ class Builder:
         return str(glossary()["grade"].get(grade or "not recorded", grade))
 
     def overview(self) -> Section:
+        assert self.questions is not None
         overall = self.j.overall
         blocks: list[Block] = [GradeBlock(overall.grade, "Overall judgment")]
         if overall.previous_grade:
@@ -283,18 +328,13 @@ class Builder:
             blocks += [self.para(p) for p in overall.overall_summary]
         return Section("overview", f"Overview – {self.questions.headline}", 1, blocks)
 
-    def question(self, number: int) -> Section:
+    def question(self, number: int, part: layouts.Section) -> Section:
+        assert self.questions is not None
         q = self.questions.get(number)
         judged = self.j.question(number)
         section = Section(f"question-{number}", q.text, 1)
-        context = {
-            1: self.crime_context,
-            2: self.outcomes_context,
-            3: self.vulnerability_context,
-            4: self.organised_crime_context,
-        }.get(number)
-        if context:
-            section.children += context()
+        if part.blocks:
+            section.children.append(self.context(part, level=2))
         findings = Section(f"question-{number}-summary", "Summary of findings", 2)
         grade = judged.grade if judged else "not recorded"
         findings.blocks.append(GradeBlock(grade, "Grade"))
@@ -336,177 +376,89 @@ class Builder:
             section.children += [concern, recs]
         return section
 
-    # -- context sections with figures -----------------------------------------------------
+    # -- context sections: figures and sentences, as the layout places them ----------------
 
-    def change_sentence(self, indicator: str, subject: str) -> Paragraph:
-        r = self.record(indicator)
-        force = num(r, "force", self.force, magnitude=True)
-        ew = num(r, "ew", self.force, magnitude=True)
-        if r.value is None:
-            return Paragraph(
-                (
-                    f"{subject} has no figure for {force_phrase(self.force)}; see ",
-                    Ref("annex", "A", "Annex A"),
-                    ".",
-                )
-            )
-        went = "increased" if r.value >= 0 else "decreased"
-        ew_went = "an increase" if (r.england_and_wales or 0) >= 0 else "a decrease"
-        earlier, later = r.period.split(" to 12 months", 1)
-        return Paragraph(
-            (
-                f"When compared with the {earlier}, {subject} for the 12 months{later} {went} by ",
-                force,
-                f" percent in {force_phrase(self.force)}, compared with {ew_went} of ",
-                ew,
-                " percent across all forces in England and Wales.",
-            )
-        )
+    def context(self, part: layouts.Section, level: int) -> Section:
+        assert part.id is not None and part.heading is not None
+        section = Section(part.id, self.title(part.heading), level)
+        for block in part.blocks:
+            made = self.block(block)
+            if made is not None:
+                section.blocks.append(made)
+        return section
 
-    def value_sentence(
-        self, indicator: str, what: str, ranked: bool = False, unit: str = ""
-    ) -> Paragraph:
-        r = self.record(indicator)
-        if r.value is None:
-            return Paragraph(
-                (
-                    f"{what[0].upper() + what[1:]}: no figure for {force_phrase(self.force)} "
-                    f"({r.coverage}{'; ' + r.note if r.note else ''}).",
-                )
-            )
-        return Paragraph(
-            (
-                f"In the {r.period}, {what} in {force_phrase(self.force)} was ",
-                num(r, "force", self.force),
-                f"{unit}, compared with ",
-                num(r, "ew", self.force),
-                f"{unit} across England and Wales; this is {self.compare_words(r, ranked)}.",
-            )
-        )
+    def block(self, block: layouts.Block) -> Block | None:
+        if block.note is not None:
+            return Paragraph((glossary()["terms"][block.note],), "note")
+        if block.sentence is not None:
+            return self.sentence(block)
+        assert block.indicator is not None or block.indicators
+        if block.figure == "series":
+            return self.series_figure(block.indicator or "")
+        if block.figure == "ranked bars":
+            return self.bars_figure(block.indicator or "")
+        if block.figure == "pair table":
+            return self.pair_table_figure(list(block.indicators), block.title or "", block.notes)
+        figure = {
+            "outcome groups": self.figure_4,
+            "listed rows": self.figure_8,
+            "shares by type": self.figure_10,
+        }[block.style or "listed rows"]
+        return figure(block.indicator or "")
 
-    def crime_context(self) -> list[Section]:
-        area = (
-            "How much crime and anti-social behaviour is there in the area of "
-            f"{force_phrase(self.force)}?"
-        )
-        s = Section("question-1-context", area, 2)
-        s.blocks.append(self.series_figure("FIG-1"))
-        s.blocks.append(self.change_sentence("FIN-4", "police-recorded crime (excluding fraud)"))
-        s.blocks.append(self.change_sentence("TXT-VB5", "victim-based crime"))
-        s.blocks.append(self.change_sentence("FIN-3", "police-recorded crime (excluding fraud)"))
-        s.blocks.append(
-            self.pair_table_figure(
-                ["FIN-2", "FIG-2a", "FIG-2b", "FIG-2c", "FIG-2d"],
-                "Police-recorded crime rates (per 1,000 population)",
-                notes=(
-                    "* The rate of burglary in a dwelling is the rate per 1,000 households, "
-                    "rather than population.",
-                ),
-            )
-        )
-        s.blocks.append(self.bars_figure("FIG-3"))
-        s.blocks.append(
-            self.value_sentence(
-                "TXT-ASBP", "the use of anti-social behaviour powers per one million population"
-            )
-        )
-        return [s]
+    def sentence(self, block: layouts.Block) -> Paragraph | None:
+        """A sentence of the layout's pattern, every number and word from one record; the
+        'missing' pattern when the record has no value (or nothing, with ``omit``)."""
+        assert block.indicator is not None and block.sentence is not None
+        if block.row is None:
+            r: BenchmarkRecord | None = self.record(block.indicator)
+        else:
+            r = self.records.breakdown(block.indicator, self.force, block.row)
+        if r is None or r.value is None:
+            if block.omit:
+                return None
+            pattern = self.layout.sentences["missing"]
+        else:
+            pattern = self.layout.sentences[block.sentence]
+        parts: list[Part] = []
+        at = 0
+        for match in PLACEHOLDER.finditer(pattern):
+            if match.start() > at:
+                parts.append(pattern[at : match.start()])
+            parts.append(self.fill(match.group(1), r, block))
+            at = match.end()
+        parts.append(pattern[at:])
+        return Paragraph(tuple(p for p in parts if p != ""))
 
-    def outcomes_context(self) -> list[Section]:
-        s = Section("question-2-context", "How well does the force bring offenders to justice?", 2)
-        s.blocks.append(self.figure_4())
-        tic = self.records.breakdown("FIG-4", self.force, "4")
-        if tic is not None and tic.value is not None:
-            s.blocks.append(
-                Paragraph(
-                    (
-                        f"In the {tic.period}, the use of 'taken into consideration' by "
-                        f"{force_phrase(self.force)} was ",
-                        num(tic, "force", self.force),
-                        " percent, compared with ",
-                        num(tic, "ew", self.force),
-                        f" percent across England and Wales; this is "
-                        f"{self.compare_words(tic, True)}.",
-                    )
-                )
-            )
-        s.blocks.append(self.bars_figure("FIG-5"))
-        s.blocks.append(
-            self.value_sentence(
-                "FIG-5",
-                "the share of offences assigned an 'evidential difficulties; victim does not "
-                "support action' outcome",
-                unit=" percent",
-            )
-        )
-        return [s]
-
-    def vulnerability_context(self) -> list[Section]:
-        s = Section("question-3-context", "Protecting vulnerable people: the data", 2)
-        s.blocks.append(self.bars_figure("FIG-6"))
-        s.blocks.append(
-            self.value_sentence(
-                "FIG-6",
-                "the share of police-recorded crime with a vulnerable victim identified",
-                ranked=True,
-                unit=" percent",
-            )
-        )
-        s.blocks.append(
-            self.value_sentence(
-                "TXT-MH",
-                "the share of incidents flagged as involving mental ill-health",
-                unit=" percent",
-            )
-        )
-        s.blocks.append(self.bars_figure("FIG-7"))
-        s.blocks.append(
-            self.value_sentence(
-                "FIG-7", "the domestic abuse arrest rate per 100 domestic abuse crimes"
-            )
-        )
-        s.blocks.append(
-            self.value_sentence(
-                "TXT-DVPO",
-                "the number of domestic violence protection order applications per 100 "
-                "domestic abuse crimes",
-            )
-        )
-        s.blocks.append(self.figure_8())
-        adult = self.records.breakdown("FIG-8", self.force, "3")
-        if adult is not None and adult.value is not None:
-            s.blocks.append(
-                Paragraph(
-                    (
-                        f"In the {adult.period}, the use of 'caution – adults' by "
-                        f"{force_phrase(self.force)} in cases with identified domestic abuse was "
-                        f"{self.compare_words(adult, True)}.",
-                    )
-                )
-            )
-        s.blocks.append(Paragraph((glossary()["terms"]["not_comparable"],), "note"))
-        return [s]
-
-    def organised_crime_context(self) -> list[Section]:
-        s = Section("question-4-context", "Organised crime groups: the data", 2)
-        r = self.record("FIN-11")
-        if r.value is not None:
-            s.blocks.append(
-                Paragraph(
-                    (
-                        f"As at 1 July {self.cycle}, {force_phrase(self.force)} was actively "
-                        "disrupting, investigating or monitoring ",
-                        num(r, "force", self.force),
-                        " organised crime groups (OCGs) per million of the population. This "
-                        "compares to ",
-                        num(r, "ew", self.force),
-                        " OCGs per million of the population across England and Wales.",
-                    )
-                )
-            )
-        s.blocks.append(self.bars_figure("FIN-11"))
-        s.blocks.append(self.figure_10())
-        return [s]
+    def fill(self, key: str, r: BenchmarkRecord | None, block: layouts.Block) -> Part:
+        """One placeholder of a sentence pattern (layout.SENTENCE_PLACEHOLDERS)."""
+        if key in ("what", "What"):
+            return block.what[0].upper() + block.what[1:] if key == "What" else block.what
+        if key in ("force", "Force"):
+            return force_phrase(self.force, start=key == "Force")
+        if key == "unit":
+            return block.unit
+        if r is None:
+            return f"no {block.indicator} row {block.row}" if key == "reason" else NO_VALUE
+        if key == "reason":
+            return r.coverage + (f"; {r.note}" if r.note else "")
+        if key in ("period", "Period"):
+            return r.period[0].upper() + r.period[1:] if key == "Period" else r.period
+        if key in ("earlier", "later"):
+            earlier, later = r.period.split(" to 12 months", 1)
+            return earlier if key == "earlier" else f"12 months{later}"
+        change = key in ("value", "ew") and block.sentence == "change"
+        if key == "value":
+            return num(r, "force", self.force, magnitude=change)
+        if key == "ew":
+            return num(r, "ew", self.force, magnitude=change)
+        if key == "comparison":
+            return self.compare_words(r, block.ranked)
+        if key == "went":
+            return "increased" if (r.value or 0) >= 0 else "decreased"
+        if key == "ew_went":
+            return "an increase" if (r.england_and_wales or 0) >= 0 else "a decrease"
+        raise KeyError(key)  # the layout's placeholders were checked when it was read
 
     # -- figures ---------------------------------------------------------------------------
 
@@ -657,8 +609,8 @@ class Builder:
             unit=self.book.get(indicators[0]).unit,
         )
 
-    def figure_4(self) -> Figure:
-        ind = self.book.get("FIG-4")
+    def figure_4(self, indicator: str) -> Figure:
+        ind = self.book.get(indicator)
         number = self.next_figure()
         outcome = {str(o.number): o for o in reference.outcome_types()}
         labels = glossary()["figure_4_rows"]
@@ -668,13 +620,13 @@ class Builder:
         for entry in glossary()["figure_4"]:
             if "row" in entry:
                 key = entry["row"]
-                r = self.records.breakdown("FIG-4", self.force, key)
+                r = self.records.breakdown(indicator, self.force, key)
                 label = labels.get(key, outcome[key].description)
                 kind = "member"
                 number_text = "" if key == "0" else key
             elif "group" in entry:
                 key = entry["group"]
-                r = self.records.breakdown("FIG-4", self.force, key)
+                r = self.records.breakdown(indicator, self.force, key)
                 label = key
                 kind = "group"
                 number_text = "*" if entry.get("note") else ""
@@ -685,7 +637,7 @@ class Builder:
                     footnote = "* Includes the following outcome types: " + ", ".join(members) + "."
             else:
                 key = entry["total"]
-                r = self.records.breakdown("FIG-4", self.force, key)
+                r = self.records.breakdown(indicator, self.force, key)
                 label, kind, number_text = key, "total", ""
             if r is None:
                 continue
@@ -699,9 +651,9 @@ class Builder:
         notes = [n for n in (footnote,) if n]
         if not self.figure_4_adds_up(shown_rows):
             notes.append(glossary()["terms"]["rounding"])
-        charged = self.records.breakdown("FIG-4", self.force, "1")
+        charged = self.records.breakdown(indicator, self.force, "1")
         if charged is not None:
-            notes += self.exclusion_notes(self.records.all_forces("FIG-4", charged.breakdown))
+            notes += self.exclusion_notes(self.records.all_forces(indicator, charged.breakdown))
         table = Table(
             f"figure-{number}-data",
             f"Figure {number}",
@@ -713,19 +665,20 @@ class Builder:
             ),
             tuple(rows),
         )
-        first = self.record("FIN-5")
+        first = self.records.all_forces(indicator, charged.breakdown)[0] if charged else None
+        period = first.period if first else ""
         return Figure(
             number=number,
             title="Proportion of outcomes assigned to offences recorded in the "
-            f"{first.period}, by outcome type (percent)",
-            indicator="FIG-4",
+            f"{period}, by outcome type (percent)",
+            indicator=indicator,
             table=table,
             chart=None,
-            alt=f"Table of the share of offences recorded in the {first.period} by the outcome "
+            alt=f"Table of the share of offences recorded in the {period} by the outcome "
             f"assigned, for {self.names[self.force].name} and England and Wales.",
             notes=tuple(notes),
             source=self.source(ind),
-            period=first.period,
+            period=period,
             unit="percent",
         )
 
@@ -755,12 +708,12 @@ class Builder:
                     return False
         return True
 
-    def figure_8(self) -> Figure:
-        ind = self.book.get("FIG-8")
+    def figure_8(self, indicator: str) -> Figure:
+        ind = self.book.get(indicator)
         number = self.next_figure()
         rows = []
         for key, label in glossary()["figure_8_rows"].items():
-            r = self.records.breakdown("FIG-8", self.force, key)
+            r = self.records.breakdown(indicator, self.force, key)
             if r is None:
                 continue
             rows.append(
@@ -772,9 +725,9 @@ class Builder:
                     )
                 )
             )
-        first = self.records.breakdown("FIG-8", self.force, "1")
+        first = self.records.breakdown(indicator, self.force, "1")
         period = first.period if first else ""
-        records = self.records.all_forces("FIG-8", first.breakdown) if first else []
+        records = self.records.all_forces(indicator, first.breakdown) if first else []
         table = Table(
             f"figure-{number}-data",
             f"Figure {number}",
@@ -785,7 +738,7 @@ class Builder:
             number=number,
             title=f"Rate of outcomes recorded in the {period} for domestic abuse related "
             "offences (per 100 domestic abuse offences)",
-            indicator="FIG-8",
+            indicator=indicator,
             table=table,
             chart=None,
             alt="Table of domestic abuse outcome rates for "
@@ -796,14 +749,14 @@ class Builder:
             unit=ind.unit,
         )
 
-    def figure_10(self) -> Figure:
-        ind = self.book.get("FIG-10")
+    def figure_10(self, indicator: str) -> Figure:
+        ind = self.book.get(indicator)
         number = self.next_figure()
         mine = sorted(
             (
                 r
                 for (i, b, f, _), r in self.records.by_key.items()
-                if i == "FIG-10" and f == self.force and b
+                if i == indicator and f == self.force and b
             ),
             key=lambda r: -(r.england_and_wales or 0),
         )
@@ -825,7 +778,7 @@ class Builder:
                 notes.append(glossary()["terms"]["rounding"])
                 break
         period = mine[0].period if mine else ""
-        records = self.records.all_forces("FIG-10", mine[0].breakdown) if mine else []
+        records = self.records.all_forces(indicator, mine[0].breakdown) if mine else []
         bars = tuple(
             Bar(self.force, r.breakdown or "", num(r, "force", self.force), True) for r in mine
         )
@@ -838,7 +791,7 @@ class Builder:
         return Figure(
             number=number,
             title=f"Active organised crime groups by predominant crime type, {period} (percent)",
-            indicator="FIG-10",
+            indicator=indicator,
             table=table,
             chart=Chart(
                 "pair",
@@ -861,7 +814,7 @@ class Builder:
     # -- annex -----------------------------------------------------------------------------
 
     def annex(self) -> Section:
-        t = texts(self.cycle)
+        t = self.texts
         s = Section(
             "annex-a",
             "Annex A – About the data",
@@ -869,7 +822,7 @@ class Builder:
             [self.para(p) for p in t["annex_intro"]],
             names_forces=True,
         )
-        if "case_files_reviewed" in self.j.facts:
+        if self._judgments and "case_files_reviewed" in self.j.facts:
             s.children.append(
                 Section("annex-a-files", "Review of crime files", 2, [self.para(t["case_files"])])
             )
@@ -883,7 +836,8 @@ class Builder:
         )
         for ind in self.book.indicator:
             applied = self.applied(ind)
-            blocks: list[Block] = [Paragraph((ind.annex,))]
+            about = ind.annex if self.layout.judged else self.definition(ind)
+            blocks: list[Block] = [Paragraph((about,))]
             if applied:
                 blocks.append(Items(tuple(Paragraph((a,)) for a in applied), role="comparison"))
             blocks += [Paragraph((c,), "note") for c in ind.caveats]
@@ -891,6 +845,17 @@ class Builder:
                 Section(f"annex-{ind.id.lower()}", f"{ind.title} ({ind.id})", 2, blocks)
             )
         return s
+
+    def definition(self, ind: Indicator) -> str:
+        """An indicator described from its definitions and the period computed (a data
+        profile: the 2016 annex's wording names 2016's dates and releases)."""
+        mine = [r for r in self.records.series(ind.id, self.force)]
+        periods = ", ".join(dict.fromkeys(r.period for r in mine)) or "no period"
+        return (
+            f"{ind.numerator.definition} ({ind.numerator.source}), per "
+            f"{ind.denominator.definition.lower()} ({ind.denominator.source}); {ind.unit}; "
+            f"{periods}."
+        )
 
     def applied(self, ind: Indicator) -> list[str]:
         """The exclusions and notes the computation actually applied, force by force."""
@@ -927,4 +892,15 @@ def build_report(
 ) -> Report:
     """The force report of ``judgments.force`` in ``cycle``, from the benchmark records of
     every force (charts compare forces) and the inspectors' judgments."""
-    return Builder(records, judgments, cycle, label).build()
+    when = for_cycle(cycle)
+    layout = layouts.layout_for(cycle)
+    return Builder(records, judgments.force, when, label, judgments, layout).build()
+
+
+def build_profile(
+    records: Iterable[BenchmarkRecord], force: str, when: PeriodEnd, label: str | None = None
+) -> Report:
+    """A data profile of ``force``: the report's data sections for any period end, without
+    inspectors' judgments (layouts/data-profile.toml)."""
+    layout = layouts.layout("data-profile")
+    return Builder(records, force, when, label, None, layout).build()

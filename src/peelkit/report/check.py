@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -145,14 +146,17 @@ def check_html(text: str, con: duckdb.DuckDBPyConnection, name: str = "report") 
     parser = _Page()
     parser.feed(text)
     cycle_match = re.search(r'data-cycle="(\d{4})"', text)
+    end_match = re.search(r'data-period-end="(\d{4}-\d{2}-\d{2})"', text)
     force_match = re.search(r'<body data-force="([^"]+)"', text)
-    if not cycle_match or not force_match:
-        return [f"{name}: not a peelkit force report (no force or cycle on <body>)"]
-    cycle, force = int(cycle_match.group(1)), force_match.group(1)
-    records = {
-        (r.indicator_id, r.breakdown or "", r.force_code, r.period): r
-        for r in compute(con, cycle=cycle)
-    }
+    if not (cycle_match or end_match) or not force_match:
+        return [f"{name}: not a peelkit force report (no force or period on <body>)"]
+    force = force_match.group(1)
+    if end_match:  # the period end the report was computed to (a cycle's, or a profile's)
+        computed = compute(con, period_end=date.fromisoformat(end_match.group(1)))
+    else:
+        assert cycle_match is not None
+        computed = compute(con, cycle=int(cycle_match.group(1)))
+    records = {(r.indicator_id, r.breakdown or "", r.force_code, r.period): r for r in computed}
     problems = _numbers(parser, records, name)
     problems += _names_in_prose(parser, force, name)
     problems += _references(parser, name)

@@ -150,12 +150,14 @@ class Section:
 class Report:
     force: str
     force_name: str
-    cycle: int
+    cycle: int | None  # None: a data profile
     title: str
     subtitle: str
     published: str
     label: str | None
     sections: list[Section]
+    period_end: str = ""  # ISO date: the data the report's records were computed to
+    stem: str = ""  # the name of its files, from the layout
 
     def walk(self) -> list[Section]:
         return [s for top in self.sections for s in top.walk()]

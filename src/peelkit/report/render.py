@@ -85,7 +85,7 @@ def write_report(
 ) -> ReportFiles:
     """Write the report's files into ``folder`` (created if needed)."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = stem or f"peel-effectiveness-{report.cycle}"
+    stem = stem or report.stem or f"peel-effectiveness-{report.cycle}"
     svgs = []
     for figure in report.figures():
         if figure.chart is not None:

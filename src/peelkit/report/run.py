@@ -10,12 +10,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from peelkit import reference
 from peelkit.indicators.engine import BenchmarkRecord, compute
+from peelkit.indicators.periods import PeriodEnd, for_cycle, for_date
 from peelkit.judgments import Judgments, demo_judgments, load_folder
-from peelkit.report.build import build_report
+from peelkit.report.build import build_profile, build_report
 from peelkit.report.render import ReportFiles, write_report
 from peelkit.warehouse import data_labels, open_read_only
 
@@ -38,9 +40,12 @@ def _render_one(force: str) -> Rendered:
     out: Path = _SHARED["out"]  # type: ignore[assignment]
     cycle: int = _SHARED["cycle"]  # type: ignore[assignment]
     label = _SHARED["label"]
-    report = build_report(
-        records, judgments[force], cycle, label if isinstance(label, str) else None
-    )
+    when: PeriodEnd = _SHARED["when"]  # type: ignore[assignment]
+    text = label if isinstance(label, str) else None
+    if when.cycle is None:
+        report = build_profile(records, force, when, text)
+    else:
+        report = build_report(records, judgments[force], cycle, text)
     folder = out / reference.force_by_code()[force].slug
     files = write_report(report, folder, pdf=bool(_SHARED["pdf"]))
     return Rendered(force, files, time.perf_counter() - started, files.pages)
@@ -55,10 +60,18 @@ def render_reports(
     pdf: bool = True,
     workers: int | None = None,
     done: Callable[[Rendered], None] = lambda _: None,
+    period_end: date | None = None,
 ) -> list[Rendered]:
-    """Write the reports of ``forces`` under ``out/<force>/``."""
-    judgments = load_folder(judgments_folder, cycle) if judgments_folder else demo_judgments(cycle)
-    missing = [f for f in forces if f not in judgments]
+    """Write the reports of ``forces`` under ``out/<force>/``: for ``cycle``, or for the data to
+    ``period_end`` (a data profile, unless it is a cycle's period end)."""
+    when = for_date(period_end) if period_end is not None else for_cycle(cycle)
+    cycle = when.cycle or cycle
+    judgments: dict[str, Judgments] = {}
+    if when.cycle is not None:
+        judgments = (
+            load_folder(judgments_folder, cycle) if judgments_folder else demo_judgments(cycle)
+        )
+    missing = [f for f in forces if when.cycle is not None and f not in judgments]
     if missing:
         names = ", ".join(reference.force_by_code()[f].name for f in missing)
         from peelkit.errors import InputError
@@ -69,11 +82,13 @@ def render_reports(
         )
     con = open_read_only(warehouse)
     try:
-        records = compute(con, cycle=cycle)
+        records = compute(con, period_end=when.end)
         label = "; ".join(data_labels(con)) or None
     finally:
         con.close()
-    _SHARED.update(records=records, judgments=judgments, out=out, cycle=cycle, label=label, pdf=pdf)
+    _SHARED.update(
+        records=records, judgments=judgments, out=out, cycle=cycle, label=label, pdf=pdf, when=when
+    )
     results: list[Rendered] = []
     workers = workers or min(len(forces), os.cpu_count() or 1)
     if workers <= 1 or len(forces) == 1:

@@ -1,0 +1,122 @@
+"""The report's layout as data: a cycle's report and a data profile are layout files."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from peelkit.errors import ReferenceDataError
+from peelkit.indicators.engine import compute
+from peelkit.indicators.periods import for_date
+from peelkit.ingest import ingest
+from peelkit.report.build import build_profile
+from peelkit.report.document import Figure, Paragraph
+from peelkit.report.layout import layout, layout_for, parse_layout
+from peelkit.report.render import write_report
+from peelkit.warehouse import open_warehouse
+
+PRC = "home-office-prc/prc-pfa-mar2013-onwards-tables201718.csv"
+KENT = "E23000032"
+
+MINIMAL = """
+title = "PEEL {cycle}"
+subtitle = "{force}"
+file = "report-{cycle}"
+texts = "texts-2016.toml"
+[sentences]
+value = "In the {period}, {what} was {value}."
+missing = "{What}: no figure ({reason})."
+[[section]]
+kind = "data"
+id = "crime"
+heading = "Crime in {force}"
+blocks = [ { sentence = "value", indicator = "FIN-2", what = "crime" } ]
+"""
+
+
+def test_the_packaged_layouts_are_valid_and_named_by_period():
+    inspection, profile = layout("peel-2016"), layout("data-profile")
+    assert inspection.judged and not profile.judged
+    assert layout_for(2016) == inspection and layout_for(None) == profile
+    kinds = {b.figure for s in inspection.section for b in s.blocks if b.figure}
+    assert kinds == {"series", "ranked bars", "pair table", "breakdown table"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "complaint"),
+    [
+        ("", "", None),
+        ("{period}, {what}", "{periode}, {what}", "unknown placeholder(s) {periode}"),
+        ('title = "PEEL {cycle}"', 'title = "PEEL {year}"', "unknown placeholder(s) {year}"),
+        ('{ sentence = "value"', '{ sentence = "valeur"', "sentence 'valeur' is not in"),
+        ('missing = "{What}: no figure ({reason})."', "", "sentences.missing"),
+        ('kind = "data"', 'kind = "datas"', "kind"),
+        ('{ sentence = "value", indicator = "FIN-2", ', "{ ", "one of: figure"),
+    ],
+)
+def test_a_layout_is_checked_when_read(old, new, complaint):
+    text = MINIMAL.replace(old, new) if old else MINIMAL
+    if complaint is None:
+        assert parse_layout(text, "test.toml").sentences["value"]
+        return
+    with pytest.raises(ReferenceDataError, match=re.escape(complaint)) as raised:
+        parse_layout(text, "test.toml")
+    assert "test.toml" in str(raised.value)
+
+
+@pytest.fixture(scope="module")
+def real_profile(real_data, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("profile")
+    population = folder / "population.csv"
+    population.write_text(
+        f"code,year,population,households,source\n{KENT},2017,1830000,,test figure\n",
+        encoding="utf-8",
+    )
+    con = open_warehouse(folder / "w.duckdb")
+    ingest(con, [real_data / PRC, population])
+    when = for_date(date(2018, 3, 31))
+    records = compute(con, period_end=when.end)
+    return con, records, when, folder
+
+
+def test_a_period_without_judgments_gives_a_data_profile_titled_so(real_profile):
+    _, records, when, folder = real_profile
+    report = build_profile(records, KENT, when)
+    assert report.title == "Data profile: Kent Police"
+    assert "Not an inspection" in report.subtitle and "31 March 2018" in report.subtitle
+    assert report.cycle is None and report.period_end == "2018-03-31"
+    titles = [s.title for s in report.walk()]
+    assert not any("Summary of findings" in t or "Overview" in t for t in titles)
+    assert not any("grade" in t.lower() for t in titles)
+    # the crime rate is the record's, in the pair table and the prose alike
+    [kent] = [r for r in records if r.indicator_id == "FIN-2" and r.force_code == KENT]
+    shown = [
+        n
+        for n in report.numbers()
+        if n.indicator == "FIN-2" and n.who == "force" and n.force == KENT
+    ]
+    assert shown and {n.value for n in shown} == {kent.value}
+    files = write_report(report, folder / "kent", pdf=False)
+    assert files.html.name == "data-profile-2018-03-31.html"
+    page = files.html.read_text(encoding="utf-8")
+    assert 'data-period-end="2018-03-31"' in page and "Data profile: Kent Police" in page
+
+
+def test_a_sentence_without_its_value_says_why_instead(real_profile):
+    _, records, when, _ = real_profile
+    report = build_profile(records, KENT, when)
+    crime = next(s for s in report.walk() if s.id == "crime")
+    sentences = [
+        "".join(p if isinstance(p, str) else getattr(p, "text", "") for p in b.parts)
+        for b in crime.blocks
+        if isinstance(b, Paragraph)
+    ]
+    five_years, victim_based, one_year = sentences
+    assert five_years.startswith("Police-recorded crime (excluding fraud): no figure for Kent")
+    assert "lacks 2012/13 Q1–Q4 of the 12 months to 31 March 2013" in five_years
+    assert victim_based.startswith("Victim-based crime: no figure for Kent Police")
+    assert "lacks 2016/17 Q1–Q4" in one_year
+    assert not any("—" in s for s in sentences)
+    assert any(isinstance(b, Figure) for b in crime.blocks)
