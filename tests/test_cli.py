@@ -239,9 +239,19 @@ def test_coverage_summarises_gaps_per_force_and_source_and_refuses_an_unknown_so
 ):
     result = invoke("coverage", "-w", demo_warehouse)
     assert result.exit_code == 0, result.output
-    assert "Gaps, per force and source" in result.output
+    assert "Gaps, per source" in result.output
     assert len(result.output.splitlines()) < 400
     words = " ".join(result.output.split())
     assert "households" in words and "population" in words
     bad = invoke("coverage", "-w", demo_warehouse, "--source", "police_uk_streets")
     assert bad.exit_code != 0 and "police_uk_street" in bad.output
+
+
+def test_coverage_names_the_sources_of_which_nothing_is_loaded(real_data, tmp_path):
+    wh = str(tmp_path / "w.duckdb")
+    prc = real_data / "home-office-prc" / "prc-pfa-mar2013-onwards-tables201718.csv"
+    assert invoke("ingest", str(prc), "-w", wh).exit_code == 0
+    words = " ".join(invoke("coverage", "-w", wh).output.split())
+    assert "population: nothing loaded for any force; load the ONS mid-year" in words
+    assert "crime_outcomes: nothing loaded for any force" in words
+    assert "recorded_crime: nothing loaded" not in words

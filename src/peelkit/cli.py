@@ -214,6 +214,8 @@ def coverage_command(
         for row in summary:
             table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
         console.print(table)
+        if not source and not force:
+            _print_sources_not_loaded(set(sources))
         if all_rows:
             _print_every_period(con, where, params)
             return
@@ -227,12 +229,43 @@ def coverage_command(
         if not gaps:
             console.print("No gaps: every period of every source is present.", highlight=False)
             return
-        detail = Table(title="Gaps, per force and source (--all lists every force-period)")
-        for column in ("force", "source", "status", "periods", "reason"):
-            detail.add_column(column)
+        # forces with the same gap (source, periods and reason) share a row
+        same: dict[tuple[str, str, str, str], list[str]] = {}
         for force_name, src, status, reason, kind, starts, periods in gaps:
-            detail.add_row(force_name, src, status, _runs(kind, starts, periods), reason or "")
+            key = (src, status, _runs(kind, starts, periods), reason or "")
+            same.setdefault(key, []).append(force_name)
+        territorial = [f.name for f in reference.territorial_forces()]
+        detail = Table(title="Gaps, per source (--all lists every force-period)")
+        for column in ("source", "status", "periods", "forces", "reason"):
+            detail.add_column(column)
+        for (src, status, runs, reason), names in sorted(same.items()):
+            detail.add_row(src, status, runs, _forces_text(names, territorial), reason)
         console.print(detail)
+
+
+def _forces_text(names: list[str], territorial: list[str]) -> str:
+    """Forces as a short phrase: the names, or 'N forces: all but …' when most are there."""
+    if len(names) <= 4:
+        return "; ".join(names)
+    others = [t for t in territorial if t not in names]
+    if len(names) + len(others) == len(territorial) and len(others) <= 4:
+        return f"{len(names)} forces: all but " + "; ".join(others) if others else "all 43"
+    return f"{len(names)} forces: " + "; ".join(names)
+
+
+def _print_sources_not_loaded(sources: set[str]) -> None:
+    """The indicators' sources of which nothing at all is loaded, and what to load."""
+    from peelkit.indicators.gaps import TO_LOAD
+
+    absent = [s for s in TO_LOAD if s not in sources and not any(x.startswith(s) for x in sources)]
+    if "data_returns" in absent and any(x.startswith("data_return:") for x in sources):
+        absent.remove("data_returns")
+    for name in absent:
+        console.print(
+            f"{name}: nothing loaded for any force; load {TO_LOAD[name]}.",
+            highlight=False,
+            markup=False,
+        )
 
 
 def _runs(kind: str, starts: list[date], periods: list[str]) -> str:
@@ -553,9 +586,15 @@ def explain_command(
     sql: Annotated[
         bool, typer.Option("--sql", help="Add the SQL that reproduces the numbers (long).")
     ] = False,
+    period_end: Annotated[
+        str | None,
+        typer.Option(help="The same as PERIOD given as a quarter end, e.g. 2018-03-31."),
+    ] = None,
     warehouse: WarehouseOpt = DEFAULT_PATH,
 ) -> None:
     """How a figure was made: the numbers, the rule, the forces left out, the source files."""
+    if period_end is not None:
+        period = _period_end(2016, period_end).end.isoformat()
     if indicator not in {i.id for i in catalogue().indicator}:
         raise typer.BadParameter(
             f"{indicator!r} is not in the catalogue; see 'peelkit indicators list'",
