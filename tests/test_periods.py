@@ -182,3 +182,15 @@ def test_a_population_of_another_year_is_named_as_loaded(real_data, tmp_path):
         "denominator: no mid-2017 population estimate for Kent Police (loaded: mid-2015); load "
         "the ONS mid-year population estimates (or a population CSV)"
     )
+
+
+def test_forces_missing_the_same_input_share_one_gap(real_2018):
+    records = compute(real_2018, period_end=date(2018, 3, 31), indicator_ids=["FIN-2"])
+    missing = [r for r in records if r.value is None]
+    assert len(missing) == 41  # every force but Kent and the Met lacks a mid-2017 population
+    assert {r.gap for r in missing} == {
+        "denominator: no mid-2017 population estimate; load the ONS mid-year population "
+        "estimates (or a population CSV)"
+    }
+    assert all(reference.force_by_code()[r.force_code].name in (r.note or "") for r in missing)
+    assert {r.gap for r in records if r.value is not None} == {None}

@@ -23,7 +23,7 @@ import pyarrow as pa
 from peelkit import reference, stats
 from peelkit.indicators import measures
 from peelkit.indicators.catalogue import Catalogue, Combined, Indicator, Measure, catalogue
-from peelkit.indicators.gaps import Availability, missing_input
+from peelkit.indicators.gaps import Availability, Missing, missing_input
 from peelkit.indicators.periods import Period, PeriodEnd, for_cycle, for_date
 from peelkit.stats import Interval, Polarity, RankRule
 from peelkit.warehouse import data_labels
@@ -66,6 +66,8 @@ class BenchmarkRecord:
     rank_rule: str
     load_ids: tuple[int, ...] = field(default=())
     data_label: str | None = None  # the label of the loaded data, e.g. synthetic demo data
+    gap: str | None = None  # what is missing, without the force's name (the same gap, the same
+    # words: outputs name the forces that share it together); the note says it for this force
     cycle: int | None = None  # the inspection cycle computed for; None for a data profile
     period_end: date | None = None  # the period end computed for (windows end relative to it)
 
@@ -292,7 +294,7 @@ class _Context:
     rank_rule: RankRule
     data_label: str | None
 
-    def missing(self, code: str, num: _Side, den: _Side) -> str:
+    def missing(self, code: str, num: _Side, den: _Side) -> Missing:
         """Which input is missing for a force, and what to load (never 'nothing' when part of
         it is there)."""
         said = []
@@ -303,7 +305,7 @@ class _Context:
         ):
             if side.value is None or _short(measure, side):
                 said.append(missing_input(name, measure, period, year, code, self.found))
-        return "; ".join(said)
+        return Missing("; ".join(m.note for m in said), "; ".join(m.gap for m in said))
 
 
 def _short(measure: Measure, side: _Side) -> bool:
@@ -359,6 +361,7 @@ def _row_records(
 
     values: dict[str, tuple[float, float, float, tuple[int, ...]]] = {}
     states: dict[str, tuple[str, str | None]] = {}
+    gaps: dict[str, str] = {}
     for code in forces:
         num, den = top.get(code, _Side()), bottom.get(code, _Side())
         if code in combined:
@@ -373,7 +376,9 @@ def _row_records(
             num = _Side(0.0, "supplied", den.parts, ())  # no offence got this outcome
         short = _short(ind.numerator, num) or _short(ind.denominator, den)
         if num.value is None or den.value is None or (short and not shares):
-            states[code] = (NO_DATA, context.missing(code, num, den))
+            missing = context.missing(code, num, den)
+            states[code] = (NO_DATA, missing.note)
+            gaps[code] = missing.gap
             continue
         if den.value == 0:
             states[code] = (NO_DATA, "the denominator is zero")
@@ -382,7 +387,8 @@ def _row_records(
         values[code] = (value, num.value, den.value, tuple(sorted({*num.load_ids, *den.load_ids})))
         note: str | None = partial.get(code)
         if note is None and short:
-            note = "a partial period: " + context.missing(code, num, den)
+            missing = context.missing(code, num, den)
+            note, gaps[code] = f"a partial period: {missing.note}", missing.gap
         coverage = PARTIAL if note else COMPUTED
         said = [n for n in (note, combined[code].reason if code in combined else None) if n]
         said += notes.get(code, [])
@@ -412,6 +418,7 @@ def _row_records(
                 "rank_verdict": rank.verdict,
                 "load_ids": loads,
             }
+        numbers["gap"] = gaps.get(code)
         records.append(_record(context, row_label, code, coverage, note, rule, ew, **numbers))
     return records
 

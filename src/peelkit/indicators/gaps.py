@@ -12,6 +12,7 @@ small Ibis queries (so that the Spark backend gives the same words).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from typing import Any
@@ -109,6 +110,15 @@ def _period_text(start: date | None, end: date) -> str:
     return f"{start.isoformat()} to {end.isoformat()}"
 
 
+@dataclass(frozen=True)
+class Missing:
+    """One missing input of a force's figure: ``note`` says it whole for that force; ``gap``
+    says it without the force, so that forces with the same gap can be named together."""
+
+    note: str
+    gap: str
+
+
 def missing_input(
     side: str,
     measure: Measure,
@@ -116,9 +126,9 @@ def missing_input(
     population_year: int,
     force_code: str,
     found: Availability,
-) -> str:
-    """One sentence: ``side`` (numerator or denominator) of a force's figure is missing or
-    incomplete, what the warehouse holds of it, and what to load."""
+) -> Missing:
+    """``side`` (numerator or denominator) of a force's figure is missing or incomplete: what
+    the warehouse holds of it, and what to load."""
     force = reference.force_by_code()[force_code].name
     source = measure.source
     if source in ("recorded_crime", "crime_outcomes"):
@@ -128,14 +138,18 @@ def missing_input(
         absent = [q for q in wanted if q not in have_all]
         what = WHAT[source]
         if not absent:  # all quarters loaded, but none of them holds the selected offences
-            return (
+            gap = f"{side}: no rows for {measure.definition.lower()} in the {period.label}"
+            return Missing(
                 f"{side}: {what} for {force} in the {period.label} has no rows for "
-                f"{measure.definition.lower()}"
+                f"{measure.definition.lower()}",
+                gap,
             )
         held = f" (it has {quarters_text(have)})" if have else ""
-        return (
+        load = f"load {TO_LOAD[source]} for those quarters"
+        return Missing(
             f"{side}: {what} for {force} lacks {quarters_text(absent)} of the {period.label}"
-            f"{held}; load {TO_LOAD[source]} for those quarters"
+            f"{held}; {load}",
+            f"{side}: {what} lacks {quarters_text(absent)} of the {period.label}; {load}",
         )
     if source == "population":
         households = measure.population_column == "households"
@@ -147,9 +161,10 @@ def missing_input(
             if loaded
             else " (none is loaded for this force)"
         )
-        return (
-            f"{side}: no mid-{population_year} {kind} estimate for {force}{held}; load "
-            f"{TO_LOAD['households' if households else 'population']}"
+        load = f"load {TO_LOAD['households' if households else 'population']}"
+        return Missing(
+            f"{side}: no mid-{population_year} {kind} estimate for {force}{held}; {load}",
+            f"{side}: no mid-{population_year} {kind} estimate; {load}",
         )
     if source == "data_returns":
         item = measure.item or ""
@@ -158,8 +173,13 @@ def missing_input(
         if returns:
             periods = sorted(returns, key=lambda p: (p[1], p[0] or p[1]))
             held = " (loaded for " + ", ".join(_period_text(*p) for p in periods) + ")"
-        return (
+        load = f"load {TO_LOAD['data_returns']}"
+        return Missing(
             f"{side}: no force data return of {item} for the {period.label} from {force}"
-            f"{held}; load {TO_LOAD['data_returns']}"
+            f"{held}; {load}",
+            f"{side}: no force data return of {item} for the {period.label}; {load}",
         )
-    return f"{side}: no {source} data for {force} in the {period.label}"
+    return Missing(
+        f"{side}: no {source} data for {force} in the {period.label}",
+        f"{side}: no {source} data in the {period.label}",
+    )
