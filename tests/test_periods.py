@@ -15,7 +15,6 @@ import pytest
 
 from peelkit import reference
 from peelkit.indicators.engine import COMPUTED, NO_DATA, compute
-from peelkit.indicators.gaps import quarters_text
 from peelkit.indicators.periods import (
     Period,
     UnknownPeriod,
@@ -23,6 +22,7 @@ from peelkit.indicators.periods import (
     for_date,
     known_cycles,
     parse_period_end,
+    quarters_text,
 )
 from peelkit.ingest import ingest
 from peelkit.warehouse import open_warehouse

@@ -8,38 +8,26 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 from rich.padding import Padding
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TransferSpeedColumn,
-)
 from rich.table import Table
 
-from peelkit import reference, synthetic
-from peelkit.demo.generate import DemoSpec
-from peelkit.demo.run import STEPS, met_summary, run_demo
-from peelkit.errors import InvalidJudgments, PeelkitError
-from peelkit.indicators.catalogue import catalogue
-from peelkit.indicators.engine import compute
-from peelkit.indicators.explain import explain
-from peelkit.indicators.periods import PeriodEnd, for_cycle, for_date
-from peelkit.ingest import IngestReport, ingest
-from peelkit.judgments import demo_judgments, load_folder, load_judgments, question_set
-from peelkit.readers import all_formats
-from peelkit.report.run import Rendered, render_reports
-from peelkit.warehouse import DEFAULT_PATH, data_labels, open_read_only, open_warehouse
+from peelkit import reference
+from peelkit.errors import PeelkitError
+from peelkit.indicators.periods import PeriodEnd, for_cycle, for_date, quarters_text
+from peelkit.warehouse import DEFAULT_PATH
+
+# Commands start fast: the libraries a command needs (Ibis, scipy, matplotlib, WeasyPrint, the
+# demo generator) are imported inside it, never here (tests/test_cli.py checks).
+if TYPE_CHECKING:
+    import duckdb
+    from rich.progress import TaskID
+
+    from peelkit.ingest import IngestReport
+    from peelkit.report.run import Rendered
 
 app = typer.Typer(
     help="PEEL police effectiveness indicators from official police data for England and Wales.",
@@ -67,6 +55,15 @@ class _RichProgress:
     """Bytes checksummed and loaded, as two bars; plain lines when not on a terminal."""
 
     def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TransferSpeedColumn,
+        )
+
         self.interactive = err.is_terminal
         self.bar = Progress(
             TextColumn("{task.description}"),
@@ -124,6 +121,9 @@ def ingest_command(
     ] = None,
 ) -> None:
     """Load source files into the warehouse: all of them, or none."""
+    from peelkit.ingest import ingest
+    from peelkit.warehouse import open_warehouse
+
     con = open_warehouse(warehouse)
     try:
         progress = _RichProgress()
@@ -194,53 +194,61 @@ def coverage_command(
     """Per force, period and source: present, partial or absent, and why. By default the gaps
     are summarised per force and source; --all lists every force-period."""
     with _reading(warehouse) as con:
-        sources = [r[0] for r in con.execute("SELECT DISTINCT source FROM coverage").fetchall()]
-        if source and source not in sources:
-            raise typer.BadParameter(
-                f"{source!r} is not a source in this warehouse; it has: "
-                + (", ".join(sorted(sources)) or "nothing yet (peelkit ingest loads files)"),
-                param_hint="--source",
-            )
-        where, params = _coverage_filter(force, source)
-        summary = con.execute(
-            f"SELECT source, count(DISTINCT period), count(*) FILTER (status = 'present'), "
-            f"count(*) FILTER (status = 'partial'), count(*) FILTER (status = 'absent') "
-            f"FROM coverage {where} GROUP BY source ORDER BY source",
-            params,
+        # the view is computed once: every force-period of it, filtered and grouped here
+        rows = con.execute(
+            "SELECT source, force_code, force_name, period, period_start, period_kind, status, "
+            "reason FROM coverage ORDER BY source, force_name, period_start"
         ).fetchall()
-        table = Table(title="Coverage: force × period per source")
-        for column in ("source", "periods", "present", "partial", "absent"):
-            table.add_column(column, justify="left" if column == "source" else "right")
-        for row in summary:
-            table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
-        console.print(table)
-        if not source and not force:
-            _print_sources_not_loaded(set(sources))
-        if all_rows:
-            _print_every_period(con, where, params)
-            return
-        detail_where = where + (" AND " if where else "WHERE ") + "status <> 'present'"
-        gaps = con.execute(
-            "SELECT force_name, source, status, reason, period_kind, "
-            "list(period_start ORDER BY period_start), list(period ORDER BY period_start) "
-            f"FROM coverage {detail_where} GROUP BY ALL ORDER BY force_name, source, status",
-            params,
-        ).fetchall()
-        if not gaps:
-            console.print("No gaps: every period of every source is present.", highlight=False)
-            return
-        # forces with the same gap (source, periods and reason) share a row
-        same: dict[tuple[str, str, str, str], list[str]] = {}
-        for force_name, src, status, reason, kind, starts, periods in gaps:
-            key = (src, status, _runs(kind, starts, periods), reason or "")
-            same.setdefault(key, []).append(force_name)
-        territorial = [f.name for f in reference.territorial_forces()]
-        detail = Table(title="Gaps, per source (--all lists every force-period)")
-        for column in ("source", "status", "periods", "forces", "reason"):
+    sources = sorted({r[0] for r in rows})
+    if source and source not in sources:
+        raise typer.BadParameter(
+            f"{source!r} is not a source in this warehouse; it has: "
+            + (", ".join(sources) or "nothing yet (peelkit ingest loads files)"),
+            param_hint="--source",
+        )
+    code = _force_code(force, "--force") if force else None
+    rows = [r for r in rows if (not source or r[0] == source) and (not code or r[1] == code)]
+    table = Table(title="Coverage: force × period per source")
+    for column in ("source", "periods", "present", "partial", "absent"):
+        table.add_column(column, justify="left" if column == "source" else "right")
+    for name in sorted({r[0] for r in rows}):
+        mine = [r for r in rows if r[0] == name]
+        counts = [sum(r[6] == status for r in mine) for status in ("present", "partial", "absent")]
+        periods = len({r[3] for r in mine})
+        table.add_row(name, *(f"{n:,}" for n in (periods, *counts)))
+    console.print(table)
+    if not source and not force:
+        _print_sources_not_loaded(set(sources))
+    if all_rows:
+        detail = Table(title="Every force-period")
+        for column in ("source", "force", "period", "status", "reason"):
             detail.add_column(column)
-        for (src, status, runs, reason), names in sorted(same.items()):
-            detail.add_row(src, status, runs, _forces_text(names, territorial), reason)
+        for src, _, force_name, period, _, _, status, reason in rows:
+            detail.add_row(src, force_name, period, status, reason or "")
         console.print(detail)
+        return
+    # one force's gap: its periods of one source with the same status and reason ...
+    runs: dict[tuple[str, str, str, str, str], list[tuple[date, str]]] = {}
+    for src, _, force_name, period, start, kind, status, reason in rows:
+        if status != "present":
+            runs.setdefault((src, status, reason or "", kind, force_name), []).append(
+                (start, period)
+            )
+    if not runs:
+        console.print("No gaps: every period of every source is present.", highlight=False)
+        return
+    # ... and forces with the same gap (source, periods and reason) share a row
+    same: dict[tuple[str, str, str, str], list[str]] = {}
+    for (src, status, reason, kind, force_name), got in runs.items():
+        periods_text = _runs(kind, [g[0] for g in got], [g[1] for g in got])
+        same.setdefault((src, status, periods_text, reason), []).append(force_name)
+    territorial = [f.name for f in reference.territorial_forces()]
+    detail = Table(title="Gaps, per source (--all lists every force-period)")
+    for column in ("source", "status", "periods", "forces", "reason"):
+        detail.add_column(column)
+    for (src, status, periods_text, reason), names in sorted(same.items()):
+        detail.add_row(src, status, periods_text, _forces_text(names, territorial), reason)
+    console.print(detail)
 
 
 def _forces_text(names: list[str], territorial: list[str]) -> str:
@@ -272,8 +280,6 @@ def _runs(kind: str, starts: list[date], periods: list[str]) -> str:
     """Consecutive months, quarters or years shown as one run: '2016/17 Q1–Q4', '2016-01 to
     2016-06', 'mid-2012 to mid-2014'."""
     if kind == "quarter":
-        from peelkit.indicators.gaps import quarters_text
-
         return quarters_text(starts)
     step = {"month": 1, "year": 12}.get(kind)
     if step is None:
@@ -290,36 +296,13 @@ def _runs(kind: str, starts: list[date], periods: list[str]) -> str:
     return ", ".join(r[0] if len(r) == 1 else f"{r[0]} to {r[-1]}" for r in runs)
 
 
-def _print_every_period(con: duckdb.DuckDBPyConnection, where: str, params: list[str]) -> None:
-    rows = con.execute(
-        "SELECT source, force_name, period, status, reason FROM coverage "
-        f"{where} ORDER BY source, force_name, period_start",
-        params,
-    ).fetchall()
-    detail = Table(title="Every force-period")
-    for column in ("source", "force", "period", "status", "reason"):
-        detail.add_column(column)
-    for row in rows:
-        detail.add_row(*[str(v or "") for v in row])
-    console.print(detail)
-
-
-def _coverage_filter(force: str | None, source: str | None) -> tuple[str, list[str]]:
-    clauses, params = [], []
-    if force:
-        clauses.append("force_code = ?")
-        params.append(_force_code(force, "--force"))
-    if source:
-        clauses.append("source = ?")
-        params.append(source)
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
 class _reading:
     def __init__(self, path: Path) -> None:
         self.path = path
 
     def __enter__(self) -> duckdb.DuckDBPyConnection:
+        from peelkit.warehouse import open_read_only
+
         self.con = open_read_only(self.path)
         return self.con
 
@@ -333,6 +316,8 @@ def query_command(
     warehouse: WarehouseOpt = DEFAULT_PATH,
 ) -> None:
     """Run a read-only SQL query against the warehouse and write CSV to standard output."""
+    import duckdb
+
     with _reading(warehouse) as con:
         try:
             cursor = con.execute(sql)
@@ -371,6 +356,8 @@ def forces_command() -> None:
 @app.command("formats")
 def formats_command() -> None:
     """Every source format peelkit reads, with the exact header it expects."""
+    from peelkit.readers import all_formats
+
     console.print("Source formats (files are recognised by their header):", highlight=False)
     for fmt in all_formats():
         console.print(f"\n{fmt.kind}: {fmt.title}", highlight=False, markup=False)
@@ -415,6 +402,9 @@ def indicators_command(
     """Benchmark records: each force's value, England and Wales, intervals, verdicts, ranks."""
     if ctx.invoked_subcommand is not None:
         return
+    from peelkit.indicators.catalogue import catalogue
+    from peelkit.indicators.engine import compute
+
     if output not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
     known = {i.id for i in catalogue().indicator}
@@ -466,6 +456,9 @@ def _write_records(
     rows: list[dict[str, object]], output: str, out: Path | None, title: str
 ) -> None:
     if output == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         if out is None:
             raise typer.BadParameter("parquet is written to a file: add --out FILE.parquet")
         pq.write_table(pa.Table.from_pylist(rows), out)
@@ -559,6 +552,8 @@ def _print_records(rows: list[dict[str, object]], title: str) -> None:
 @indicators_app.command("list")
 def indicators_list_command() -> None:
     """The indicator catalogue: what each indicator counts, per what, when, and who is left out."""
+    from peelkit.indicators.catalogue import catalogue
+
     by_code = reference.force_by_code()
     table = Table(title="PEEL 2016 effectiveness indicators")
     for column in ("id", "title", "unit", "period", "England and Wales", "excluded"):
@@ -593,6 +588,9 @@ def explain_command(
     warehouse: WarehouseOpt = DEFAULT_PATH,
 ) -> None:
     """How a figure was made: the numbers, the rule, the forces left out, the source files."""
+    from peelkit.indicators.catalogue import catalogue
+    from peelkit.indicators.explain import explain
+
     if period_end is not None:
         period = _period_end(2016, period_end).end.isoformat()
     if indicator not in {i.id for i in catalogue().indicator}:
@@ -620,6 +618,9 @@ def judgments_check_command(
     paths: Annotated[list[Path], typer.Argument(help="Judgments files (.toml) or folders.")],
 ) -> None:
     """Validate judgments files; every problem names the file, the key and the fix."""
+    from peelkit.errors import InvalidJudgments
+    from peelkit.judgments import load_judgments
+
     files = [f for p in paths for f in (sorted(p.glob("*.toml")) if p.is_dir() else [p])]
     failed = 0
     for path in files:
@@ -649,6 +650,8 @@ def judgments_list_command(
     ] = None,
 ) -> None:
     """Every force's grades in a cycle, by question."""
+    from peelkit.judgments import demo_judgments, load_folder, question_set
+
     for_cycle(cycle)  # a cycle peelkit knows, or a clear error
     found = load_folder(folder, cycle) if folder else demo_judgments(cycle)
     questions = question_set(cycle)
@@ -700,6 +703,8 @@ def report_command(
 ) -> None:
     """Write force reports (HTML, PDF, SVG figures, CSV of the numbers): peelkit report FORCE,
     or --all; 'peelkit report check FOLDER' checks a rendered report against the warehouse."""
+    from peelkit.report.run import render_reports
+
     when = _period_end(cycle, period_end)  # a cycle peelkit knows, or a quarter end
     if target == "check":
         if folder is None:
@@ -744,7 +749,10 @@ def national_command(
 ) -> None:
     """The national overview: every force's grades by question, the distribution of grades,
     and for each indicator the forces ranked with their benchmark verdicts."""
+    from peelkit.indicators.engine import compute
+    from peelkit.judgments import demo_judgments, load_folder
     from peelkit.report.national import build_national, write_national
+    from peelkit.warehouse import data_labels
 
     for_cycle(cycle)  # a cycle peelkit knows, or a clear error
     started = time.perf_counter()
@@ -800,6 +808,12 @@ def demo_command(
 ) -> None:
     """Write the national demo dataset (synthetic, official formats), load it, compute every
     indicator and show where the Metropolitan Police stands against England and Wales."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from peelkit import synthetic
+    from peelkit.demo.generate import DemoSpec
+    from peelkit.demo.run import STEPS, met_summary, run_demo
+
     console.print(f"[bold]{synthetic.LABEL}[/]")
     spec = DemoSpec(seed=seed, police_uk=police_uk, scale=scale)
     progress = Progress(

@@ -11,12 +11,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-
-import duckdb
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from peelkit import reference
 from peelkit.errors import WarehouseError
+
+if TYPE_CHECKING:  # DuckDB and Arrow are imported on first use: `peelkit --help` starts fast
+    import duckdb
 
 DEFAULT_PATH = Path("peelkit.duckdb")
 SCHEMA_VERSION = "2"
@@ -48,6 +49,8 @@ def schema_sql() -> str:
 
 
 def _connect(path: Path | str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
     try:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -166,6 +169,8 @@ def insert_rows(
     rows = list(rows)
     if not rows:
         return
+    import pyarrow as pa
+
     data = pa.table({name: pa.array([r[i] for r in rows]) for i, name in enumerate(columns)})
     con.register("__insert_rows", data)
     try:

@@ -15,13 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Any
-
-import ibis
+from typing import TYPE_CHECKING, Any
 
 from peelkit import reference
-from peelkit.indicators.catalogue import Measure
-from peelkit.indicators.periods import Period, quarter_name
+from peelkit.indicators.periods import Period, quarters_text
+
+if TYPE_CHECKING:
+    import ibis
+
+    from peelkit.indicators.catalogue import Measure
 
 #: What a user loads to fill a gap in each source table (``peelkit formats`` lists them).
 TO_LOAD = {
@@ -77,31 +79,6 @@ class Availability:
             key = (row["force_code"], row["item"])
             found.setdefault(key, set()).add((row["period_start"], row["period_end"]))
         return found
-
-
-def quarters_text(starts: list[date]) -> str:
-    """Quarters as runs: '2016/17 Q1–Q4', '2015/16 Q3–2016/17 Q2', '2016/17 Q1, Q3'."""
-    runs: list[list[date]] = []
-    for q in sorted(starts):
-        if runs and _next_quarter(runs[-1][-1]) == q:
-            runs[-1].append(q)
-        else:
-            runs.append([q])
-    said = []
-    for run in runs:
-        first, last = quarter_name(run[0]), quarter_name(run[-1])
-        if first == last:
-            said.append(first)
-        elif first[:7] == last[:7]:
-            said.append(f"{first}–{last[8:]}")
-        else:
-            said.append(f"{first}–{last}")
-    return ", ".join(said)
-
-
-def _next_quarter(q: date) -> date:
-    month = q.month + 3
-    return q.replace(year=q.year + (month - 1) // 12, month=(month - 1) % 12 + 1)
 
 
 def _period_text(start: date | None, end: date) -> str:

@@ -91,6 +91,31 @@ def quarter_name(quarter_start: date) -> str:
     return f"{year}/{(year + 1) % 100:02d} Q{number}"
 
 
+def quarters_text(starts: list[date]) -> str:
+    """Quarters as runs: '2016/17 Q1–Q4', '2015/16 Q3–2016/17 Q2', '2016/17 Q1, Q3'."""
+    runs: list[list[date]] = []
+    for q in sorted(starts):
+        if runs and _next_quarter(runs[-1][-1]) == q:
+            runs[-1].append(q)
+        else:
+            runs.append([q])
+    said = []
+    for run in runs:
+        first, last = quarter_name(run[0]), quarter_name(run[-1])
+        if first == last:
+            said.append(first)
+        elif first[:7] == last[:7]:
+            said.append(f"{first}–{last[8:]}")
+        else:
+            said.append(f"{first}–{last}")
+    return ", ".join(said)
+
+
+def _next_quarter(q: date) -> date:
+    month = q.month + 3
+    return q.replace(year=q.year + (month - 1) // 12, month=(month - 1) % 12 + 1)
+
+
 @dataclass(frozen=True)
 class PeriodEnd:
     """What a computation is for: the period end, the cycle it belongs to (None for a data

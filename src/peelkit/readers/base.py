@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
-import pyarrow as pa
 
 from peelkit import reference
 from peelkit.errors import InputError
@@ -241,6 +240,8 @@ class CsvFormat(Format):
         rejects: list[Reject] = []
         if not lines or not self.all_checks():
             return records, rejects
+        import pyarrow as pa
+
         table = pa.table(
             {"__line": pa.array(lines, pa.int64()), "__raw": pa.array(raws, pa.string())}
             | {name: pa.array(values[i], pa.string()) for i, name in enumerate(header)}
