@@ -33,6 +33,7 @@ from peelkit.errors import InputError, MissingContext, RejectedRows, UnknownForc
 from peelkit.readers import SheetTable, WorkforceTables, recognise
 from peelkit.readers.base import CsvFormat, Format, Part, PlannedLoad, Reject, sql_str
 from peelkit.readers.files import SourceFile, digest, discover
+from peelkit.readers.ons_population import MidYearEstimates
 from peelkit.readers.spreadsheets import sheets_as_csv, workforce_rows
 from peelkit.warehouse import insert_rows
 
@@ -247,10 +248,13 @@ def _load(
         by_reader[_reader_key(p.fmt)].append(p)
 
     tables_done: set[str] = set()
-    for group in by_reader.values():
+    # estimates are summed to force areas through a lookup: lookups load first
+    for group in sorted(by_reader.values(), key=lambda g: isinstance(g[0].fmt, MidYearEstimates)):
         fmt = group[0].fmt
         if isinstance(fmt, WorkforceTables):
             rejects += _load_workforce(con, group, progress)
+        elif isinstance(fmt, MidYearEstimates):
+            _load_estimates(con, fmt, group, progress)
         else:
             csv_fmt = fmt.csv if isinstance(fmt, SheetTable) else fmt
             assert isinstance(csv_fmt, CsvFormat)
@@ -261,7 +265,7 @@ def _load(
     _set_scope(con, [p.load_id for p in plans])
     for fmt_table in sorted(tables_done):
         fmt = next(p.fmt for p in plans if p.fmt.table == fmt_table)
-        if isinstance(fmt, WorkforceTables):
+        if isinstance(fmt, WorkforceTables | MidYearEstimates):
             continue
         csv_fmt = fmt.csv if isinstance(fmt, SheetTable) else fmt
         assert isinstance(csv_fmt, CsvFormat)
@@ -302,7 +306,8 @@ def _load(
 
 
 def _reader_key(fmt: Format) -> str:
-    return type(fmt).__name__ + ":" + fmt.kind + ":" + str(getattr(fmt, "with_basis", ""))
+    """Files read by the same declared reader load together (one lookup year, one header)."""
+    return type(fmt).__name__ + ":" + fmt.title + ":" + str(getattr(fmt, "with_basis", ""))
 
 
 def _batches(group: list[PlannedLoad]) -> Iterable[list[PlannedLoad]]:
@@ -607,6 +612,120 @@ def _load_workforce(
         """
     )
     return rejects
+
+
+def _load_estimates(
+    con: duckdb.DuckDBPyConnection,
+    fmt: MidYearEstimates,
+    group: list[PlannedLoad],
+    progress: Progress,
+) -> None:
+    """ONS mid-year estimates: the districts as published into ``lad_population``, and their
+    sums per police force area (with the City of London's transient population) into
+    ``population``, through the lookup of the districts' own geography."""
+    for p in group:
+        estimates = fmt.read(p.source)
+        insert_rows(
+            con,
+            "lad_population",
+            ("lad_code", "lad_name", "year", "population", "line", "load_id"),
+            [
+                (r.lad_code, r.lad_name, r.year, r.population, r.line, p.load_id)
+                for r in estimates.rows
+            ],
+        )
+        p.rows_read = estimates.read
+        p.rows_loaded = len({r.lad_code for r in estimates.rows})
+        p.rows_rejected = 0
+        left = "; ".join(f"{n} rows of {why} left out" for why, n in estimates.left_out.items())
+        for year in sorted({r.year for r in estimates.rows}):
+            districts = {r.lad_code for r in estimates.rows if r.year == year}
+            lookup = _lookup_for(con, p.source.display, year, districts)
+            source = (
+                f"ONS mid-{year} population estimates ({Path(p.source.name).name}): "
+                f"{len(districts)} local authority districts summed through the ONS LAD to "
+                f"CSP to PFA lookup (December {lookup})"
+            )
+            con.execute(
+                """
+                INSERT INTO population
+                SELECT l.pfa_code, ?, sum(e.population), NULL, 'resident', ?, ?
+                FROM lad_population AS e
+                JOIN (SELECT DISTINCT lad_code, pfa_code FROM lad_csp_pfa WHERE year = ?) AS l
+                  USING (lad_code)
+                WHERE e.load_id = ? AND e.year = ?
+                GROUP BY l.pfa_code
+                """,
+                [year, source, p.load_id, lookup, p.load_id, year],
+            )
+            insert_rows(
+                con,
+                "population",
+                ("force_code", "year", "population", "households", "basis", "source", "load_id"),
+                [
+                    (a.force_code, year, a.population, None, a.basis, a.source, p.load_id)
+                    for a in reference.population_adjustments()
+                    if a.first_year <= year <= a.last_year
+                ],
+            )
+        con.execute(
+            """
+            INSERT INTO load_periods
+            SELECT load_id, 'population', force_code, 'mid-' || CAST(year AS VARCHAR),
+                   make_date(year, 6, 30), 'year', count(*), NULL, ?
+            FROM population WHERE load_id = ? GROUP BY ALL
+            """,
+            [left or None, p.load_id],
+        )
+        progress("load", p.source.size, p.source.display)
+
+
+def _lookup_for(
+    con: duckdb.DuckDBPyConnection, display: str, year: int, districts: set[str]
+) -> int:
+    """The year of the loaded LAD → CSP → PFA lookup whose districts are exactly those of the
+    estimates (nearest to their year); an error naming the districts that do not match."""
+    lookups = {
+        int(y): set(codes)
+        for y, codes in con.execute(
+            "SELECT year, list(DISTINCT lad_code) FROM lad_csp_pfa GROUP BY year"
+        ).fetchall()
+    }
+    matching = [y for y, codes in lookups.items() if codes == districts]
+    if matching:
+        return min(matching, key=lambda y: (abs(y - year), -y))
+    if not lookups:
+        raise InputError(
+            f"{display}: the mid-{year} estimates are summed to police force areas through the "
+            "ONS Local Authority District to Community Safety Partnership to Police Force Area "
+            f"lookup, and none is loaded. Load the lookup for {year} (LAD{year % 100:02d}CD,…) "
+            "in the same ingest or before, and load the estimates again.",
+            path=display,
+        )
+    best = max(lookups, key=lambda y: (len(lookups[y] & districts), -abs(y - year)))
+    not_in_lookup = sorted(districts - lookups[best])
+    not_estimated = sorted(lookups[best] - districts)
+    said = []
+    if not_in_lookup:
+        said.append(
+            f"{len(not_in_lookup)} district(s) of the estimates are not in it: "
+            + ", ".join(not_in_lookup[:8])
+            + (" …" if len(not_in_lookup) > 8 else "")
+        )
+    if not_estimated:
+        said.append(
+            f"{len(not_estimated)} district(s) of it have no estimate: "
+            + ", ".join(not_estimated[:8])
+            + (" …" if len(not_estimated) > 8 else "")
+        )
+    raise InputError(
+        f"{display}: the local authority districts of the mid-{year} estimates do not match any "
+        f"loaded LAD to CSP to PFA lookup (the closest is December {best}: "
+        + "; ".join(said)
+        + f"). District codes change over the years: load the ONS LAD to CSP to PFA lookup for "
+        f"{year} and load the estimates again.",
+        path=display,
+    )
 
 
 def _unreadable(batch: list[PlannedLoad], exc: duckdb.Error) -> InputError:

@@ -176,6 +176,15 @@ CREATE TABLE IF NOT EXISTS lad_csp_pfa (
     pfa_code VARCHAR NOT NULL,
     pfa_name VARCHAR NOT NULL,
     fid INTEGER,
+    year SMALLINT NOT NULL,
+    load_id INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lad_population (
+    lad_code VARCHAR NOT NULL,
+    lad_name VARCHAR NOT NULL,
+    year SMALLINT NOT NULL,
+    population BIGINT NOT NULL,
+    line BIGINT NOT NULL,
     load_id INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS workforce (

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # DuckDB and Arrow are imported on first use: `peelkit --help
     import duckdb
 
 DEFAULT_PATH = Path("peelkit.duckdb")
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 #: The fact tables, in the order docs/warehouse.md describes them.
 FACT_TABLES = (

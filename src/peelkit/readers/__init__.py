@@ -13,10 +13,11 @@ from peelkit.errors import UnknownFormat
 from peelkit.readers.base import CsvFormat, Format, csv_fields, first_line
 from peelkit.readers.files import SourceFile
 from peelkit.readers.home_office import CrimeOutcomes, RecordedCrime
-from peelkit.readers.ons import LadCspPfaLookup
+from peelkit.readers.ons import LOOKUP_YEARS, LadCspPfaLookup
+from peelkit.readers.ons_population import MidYearEstimates
 from peelkit.readers.police_uk import PoliceUkOutcomes, PoliceUkStopSearch, PoliceUkStreet
 from peelkit.readers.spreadsheets import (
-    is_ods,
+    is_spreadsheet,
     recognises_sheet_table,
     workforce_recognised,
 )
@@ -61,7 +62,7 @@ def csv_formats() -> tuple[CsvFormat, ...]:
         PoliceUkStopSearch(),
         RecordedCrime(),
         CrimeOutcomes(),
-        LadCspPfaLookup(),
+        *(LadCspPfaLookup(year) for year in LOOKUP_YEARS),
         Population(),
         PopulationWithBasis(),
         DataReturns(),
@@ -75,7 +76,15 @@ def spreadsheet_formats() -> tuple[Format, ...]:
         WorkforceTables(),
         SheetTable(by_kind["recorded_crime"]),
         SheetTable(by_kind["crime_outcomes"]),
+        MidYearEstimates(),
     )
+
+
+@cache
+def laid_out_formats() -> tuple[Format, ...]:
+    """CSV files laid out for reading (title rows above the header), tried before the CSV
+    formats whose header is the first line."""
+    return (MidYearEstimates(),)
 
 
 def all_formats() -> tuple[Format, ...]:
@@ -91,7 +100,7 @@ class Recognised:
 def recognise(source: SourceFile) -> Format:
     """The format of ``source``, from its header; UnknownFormat says what was expected."""
     head = source.head()
-    if is_ods(head):
+    if is_spreadsheet(head):
         for fmt in spreadsheet_formats():
             if fmt.recognises(source, head):
                 return fmt
@@ -103,7 +112,7 @@ def recognise(source: SourceFile) -> Format:
             "otherwise export the table to CSV with one of the CSV headers (peelkit formats).",
             path=source.display,
         )
-    for fmt in csv_formats():
+    for fmt in (*laid_out_formats(), *csv_formats()):
         if fmt.recognises(source, head):
             return fmt
     found = first_line(head)

@@ -17,7 +17,7 @@ from typing import IO
 
 from peelkit.errors import UnreadableFile
 
-SUFFIXES = (".csv", ".ods", ".zip")
+SUFFIXES = (".csv", ".ods", ".xls", ".xlsx", ".zip")
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def _zip_members(path: Path) -> list[SourceFile]:
         info
         for info in archive.infolist()
         if not info.is_dir()
-        and Path(info.filename).suffix.lower() in (".csv", ".ods")
+        and Path(info.filename).suffix.lower() in (".csv", ".ods", ".xls", ".xlsx")
         and not Path(info.filename).name.startswith(".")
         and "__MACOSX" not in info.filename
     ]

@@ -9,39 +9,54 @@ from __future__ import annotations
 from peelkit import reference
 from peelkit.readers.base import Check, Col, CsvFormat, force_name_enum
 
+#: The years of the lookup peelkit reads: ONS publishes it each December with the year's codes
+#: in its column names (LAD16CD … PFA16NM for December 2016).
+LOOKUP_YEARS = tuple(range(2016, 2025))
+
 
 class LadCspPfaLookup(CsvFormat):
+    """The lookup of one year; its year is in its header (``LAD16CD``) and kept with its rows,
+    so that estimates are aggregated through the lookup of their own geography."""
+
     kind = "lad_csp_pfa"
     title = "ONS LAD to CSP to PFA lookup"
     table = "lad_csp_pfa"
-    force_columns = ("PFA16NM",)
 
-    def __init__(self) -> None:
+    def __init__(self, year: int = 2016) -> None:
+        self.year = year
+        yy = f"{year % 100:02d}"
+        self.lad, self.lad_name = f"LAD{yy}CD", f"LAD{yy}NM"
+        self.csp, self.csp_name = f"CSP{yy}CD", f"CSP{yy}NM"
+        self.pfa, self.pfa_name = f"PFA{yy}CD", f"PFA{yy}NM"
+        self.title = f"ONS LAD to CSP to PFA lookup (December {year})"
+        self.force_columns = (self.pfa_name,)
         codes = reference.sql_enum(tuple(f.code for f in reference.territorial_forces()))
         self.columns = (
-            Col("LAD16CD", required=True),
-            Col("LAD16NM", required=True),
-            Col("CSP16CD", required=True),
-            Col("CSP16NM", required=True),
-            Col("PFA16CD", codes, "expected the ONS code of a police force area", required=True),
-            Col("PFA16NM", force_name_enum(), "expected a police force area name", required=True),
+            Col(self.lad, required=True),
+            Col(self.lad_name, required=True),
+            Col(self.csp, required=True),
+            Col(self.csp_name, required=True),
+            Col(self.pfa, codes, "expected the ONS code of a police force area", required=True),
+            Col(
+                self.pfa_name, force_name_enum(), "expected a police force area name", required=True
+            ),
             Col("FID", "INTEGER", "expected a whole number"),
         )
         self.checks = (
             Check(
-                "LAD16CD",
-                "NOT regexp_full_match(\"LAD16CD\", '[EW]0[6-9]\\d{6}')",
+                self.lad,
+                f"NOT regexp_full_match(\"{self.lad}\", '[EW]0[6-9]\\d{{6}}')",
                 "expected an ONS local authority district code such as E09000001",
             ),
             Check(
-                "CSP16CD",
-                "NOT regexp_full_match(\"CSP16CD\", '(E22|W14)\\d{6}')",
+                self.csp,
+                f"NOT regexp_full_match(\"{self.csp}\", '(E22|W14)\\d{{6}}')",
                 "expected an ONS community safety partnership code such as E22000004 or W14000001",
             ),
             Check(
-                "PFA16NM",
-                'CAST("PFA16CD" AS VARCHAR) <> (SELECT code FROM force_aliases '
-                'WHERE alias = CAST("PFA16NM" AS VARCHAR))',
+                self.pfa_name,
+                f'CAST("{self.pfa}" AS VARCHAR) <> (SELECT code FROM force_aliases '
+                f'WHERE alias = CAST("{self.pfa_name}" AS VARCHAR))',
                 "the PFA name is a name of a different force than the PFA code",
             ),
         )
@@ -49,14 +64,16 @@ class LadCspPfaLookup(CsvFormat):
     def insert_sql(self, rows: str) -> str:
         return f"""
         INSERT INTO lad_csp_pfa
-        SELECT "LAD16CD", "LAD16NM", "CSP16CD", "CSP16NM", CAST("PFA16CD" AS VARCHAR),
-               CAST("PFA16NM" AS VARCHAR), "FID", load_id
+            (lad_code, lad_name, csp_code, csp_name, pfa_code, pfa_name, fid, year, load_id)
+        SELECT "{self.lad}", "{self.lad_name}", "{self.csp}", "{self.csp_name}",
+               CAST("{self.pfa}" AS VARCHAR), CAST("{self.pfa_name}" AS VARCHAR), "FID",
+               {self.year}, load_id
         FROM {rows} AS r
         """
 
     def periods_sql(self) -> str:
         return f"""
-        SELECT load_id, '{self.kind}', pfa_code, 'December 2016', DATE '2016-12-01', 'as at',
-               count(*), NULL, NULL
+        SELECT load_id, '{self.kind}', pfa_code, 'December ' || CAST(year AS VARCHAR),
+               make_date(year, 12, 1), 'as at', count(*), NULL, NULL
         FROM lad_csp_pfa WHERE load_id IN (SELECT load_id FROM __scope) GROUP BY ALL
         """

@@ -32,12 +32,18 @@ def is_ods(head: bytes) -> bool:
     return head.startswith(b"PK") and ODS_MIMETYPE in head[:200]
 
 
+def is_spreadsheet(head: bytes) -> bool:
+    """An OpenDocument (.ods), Office Open XML (.xlsx) or legacy Excel (.xls) workbook."""
+    xlsx = head.startswith(b"PK") and (b"[Content_Types].xml" in head or b"xl/" in head)
+    return is_ods(head) or xlsx or head.startswith(b"\xd0\xcf\x11\xe0")
+
+
 def open_workbook(source: SourceFile) -> CalamineWorkbook:
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(source.read_bytes()))
     except Exception as exc:  # calamine raises its own untyped errors for broken files
         raise UnreadableFile(
-            f"{source.display} looks like an OpenDocument spreadsheet but cannot be read "
+            f"{source.display} looks like a spreadsheet but cannot be read "
             f"({exc}). Open it in a spreadsheet program and save it again as .ods or as CSV.",
             path=source.display,
         ) from exc

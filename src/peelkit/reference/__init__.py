@@ -182,6 +182,33 @@ def data_return_items() -> tuple[DataReturnItem, ...]:
     )
 
 
+@dataclass(frozen=True)
+class PopulationAdjustment:
+    """A population added to a force's residents (the City of London's transient population)."""
+
+    force_code: str
+    basis: str
+    population: int
+    first_year: int
+    last_year: int
+    source: str
+
+
+@cache
+def population_adjustments() -> tuple[PopulationAdjustment, ...]:
+    return tuple(
+        PopulationAdjustment(
+            r["force_code"],
+            r["basis"],
+            int(r["population"]),
+            int(r["first_year"]),
+            int(r["last_year"]),
+            r["source"],
+        )
+        for r in _rows("population_adjustments.csv")
+    )
+
+
 def sql_enum(values: list[str] | tuple[str, ...]) -> str:
     """A DuckDB ENUM type literal over ``values`` (used to validate vocabularies while reading)."""
     quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(set(values)))
