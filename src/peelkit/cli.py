@@ -7,36 +7,25 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TransferSpeedColumn,
-)
 from rich.table import Table
 
-from peelkit import reference, synthetic
-from peelkit.demo.generate import DemoSpec
-from peelkit.demo.run import STEPS, met_summary, run_demo
+from peelkit import reference
 from peelkit.errors import InvalidJudgments, PeelkitError
-from peelkit.indicators.catalogue import catalogue
-from peelkit.indicators.engine import compute
-from peelkit.indicators.explain import explain
-from peelkit.ingest import IngestReport, ingest
-from peelkit.judgments import demo_judgments, load_folder, load_judgments, question_set
-from peelkit.readers import all_formats
-from peelkit.report.run import Rendered, render_reports
 from peelkit.warehouse import DEFAULT_PATH, data_labels, open_read_only, open_warehouse
+
+# The heavy libraries (DuckDB, Arrow, Ibis, scipy, matplotlib, WeasyPrint, the demo generator)
+# are imported inside the commands that use them, so that `peelkit --help`, `forces` or `query`
+# start in a fraction of a second; tests/test_cli_startup.py keeps it so.
+if TYPE_CHECKING:
+    import duckdb
+    from rich.progress import TaskID
+
+    from peelkit.ingest import IngestReport
+    from peelkit.report.run import Rendered
 
 app = typer.Typer(
     help="PEEL police effectiveness indicators from official police data for England and Wales.",
@@ -63,6 +52,15 @@ class _RichProgress:
     """Bytes checksummed and loaded, as two bars; plain lines when not on a terminal."""
 
     def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TransferSpeedColumn,
+        )
+
         self.interactive = err.is_terminal
         self.bar = Progress(
             TextColumn("{task.description}"),
@@ -120,6 +118,8 @@ def ingest_command(
     ] = None,
 ) -> None:
     """Load source files into the warehouse: all of them, or none."""
+    from peelkit.ingest import ingest
+
     con = open_warehouse(warehouse)
     try:
         progress = _RichProgress()
@@ -249,6 +249,8 @@ def query_command(
     warehouse: WarehouseOpt = DEFAULT_PATH,
 ) -> None:
     """Run a read-only SQL query against the warehouse and write CSV to standard output."""
+    import duckdb
+
     with _reading(warehouse) as con:
         try:
             cursor = con.execute(sql)
@@ -278,6 +280,8 @@ def forces_command() -> None:
 @app.command("formats")
 def formats_command() -> None:
     """Every source format peelkit reads, with the exact header it expects."""
+    from peelkit.readers import all_formats
+
     table = Table(title="Source formats")
     for column in ("kind", "format", "expected header"):
         table.add_column(column)
@@ -316,6 +320,9 @@ def indicators_command(
     """Benchmark records: each force's value, England and Wales, intervals, verdicts, ranks."""
     if ctx.invoked_subcommand is not None:
         return
+    from peelkit.indicators.catalogue import catalogue
+    from peelkit.indicators.engine import compute
+
     if output not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
     known = {i.id for i in catalogue().indicator}
@@ -347,6 +354,9 @@ def _force_code(force: str) -> str:
 
 def _write_records(rows: list[dict[str, object]], output: str, out: Path | None) -> None:
     if output == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         if out is None:
             raise typer.BadParameter("parquet is written to a file: add --out FILE.parquet")
         pq.write_table(pa.Table.from_pylist(rows), out)
@@ -409,6 +419,8 @@ def _print_records(rows: list[dict[str, object]]) -> None:
 @indicators_app.command("list")
 def indicators_list_command() -> None:
     """The indicator catalogue: what each indicator counts, per what, when, and who is left out."""
+    from peelkit.indicators.catalogue import catalogue
+
     by_code = reference.force_by_code()
     table = Table(title="PEEL 2016 effectiveness indicators")
     for column in ("id", "title", "unit", "period", "England and Wales", "excluded"):
@@ -430,6 +442,9 @@ def explain_command(
     warehouse: WarehouseOpt = DEFAULT_PATH,
 ) -> None:
     """How a figure was made: the numbers, the rule, the forces left out, the source files."""
+    from peelkit.indicators.catalogue import catalogue
+    from peelkit.indicators.explain import explain
+
     if indicator not in {i.id for i in catalogue().indicator}:
         raise typer.BadParameter(
             f"{indicator!r} is not in the catalogue; see 'peelkit indicators list'",
@@ -452,6 +467,8 @@ def judgments_check_command(
     paths: Annotated[list[Path], typer.Argument(help="Judgments files (.toml) or folders.")],
 ) -> None:
     """Validate judgments files; every problem names the file, the key and the fix."""
+    from peelkit.judgments import load_judgments
+
     files = [f for p in paths for f in (sorted(p.glob("*.toml")) if p.is_dir() else [p])]
     failed = 0
     for path in files:
@@ -481,6 +498,8 @@ def judgments_list_command(
     ] = None,
 ) -> None:
     """Every force's grades in a cycle, by question."""
+    from peelkit.judgments import demo_judgments, load_folder, question_set
+
     found = load_folder(folder, cycle) if folder else demo_judgments(cycle)
     questions = question_set(cycle)
     table = Table(title=f"PEEL {questions.pillar} {cycle}: grades")
@@ -524,6 +543,8 @@ def report_command(
 ) -> None:
     """Write force reports (HTML, PDF, SVG figures, CSV of the numbers): peelkit report FORCE,
     or --all; 'peelkit report check FOLDER' checks a rendered report against the warehouse."""
+    from peelkit.report.run import render_reports
+
     if target == "check":
         if folder is None:
             raise typer.BadParameter("give the folder of a rendered report", param_hint="FOLDER")
@@ -567,6 +588,8 @@ def national_command(
 ) -> None:
     """The national overview: every force's grades by question, the distribution of grades,
     and for each indicator the forces ranked with their benchmark verdicts."""
+    from peelkit.indicators.engine import compute
+    from peelkit.judgments import demo_judgments, load_folder
     from peelkit.report.national import build_national, write_national
 
     started = time.perf_counter()
@@ -622,6 +645,12 @@ def demo_command(
 ) -> None:
     """Write the national demo dataset (synthetic, official formats), load it, compute every
     indicator and show where the Metropolitan Police stands against England and Wales."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from peelkit import synthetic
+    from peelkit.demo.generate import DemoSpec
+    from peelkit.demo.run import STEPS, met_summary, run_demo
+
     console.print(f"[bold]{synthetic.LABEL}[/]")
     spec = DemoSpec(seed=seed, police_uk=police_uk, scale=scale)
     progress = Progress(

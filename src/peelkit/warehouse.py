@@ -11,12 +11,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-
-import duckdb
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from peelkit import reference
 from peelkit.errors import WarehouseError
+
+if TYPE_CHECKING:
+    import duckdb
+
+# duckdb and pyarrow are imported where they are used, so that commands that never open the
+# warehouse (peelkit --help, forces, formats) start without them.
 
 DEFAULT_PATH = Path("peelkit.duckdb")
 SCHEMA_VERSION = "2"
@@ -48,6 +52,8 @@ def schema_sql() -> str:
 
 
 def _connect(path: Path | str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
     try:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -163,6 +169,8 @@ def insert_rows(
     rows: Iterable[Sequence[object]],
 ) -> None:
     """INSERT many rows at once (through Arrow; row-by-row executemany is ~100x slower)."""
+    import pyarrow as pa
+
     rows = list(rows)
     if not rows:
         return

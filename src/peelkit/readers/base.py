@@ -22,13 +22,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-
-import duckdb
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from peelkit import reference
 from peelkit.errors import InputError
 from peelkit.readers.files import Digest, SourceFile
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,9 @@ class CsvFormat(Format):
         self, con: duckdb.DuckDBPyConnection, load: PlannedLoad, read_part: Callable[[Part], bytes]
     ) -> tuple[int, list[Reject]]:
         """Re-read the load's text alone; return its number of records and the check failures."""
+        import duckdb
+        import pyarrow as pa
+
         header = self.header
         lines: list[int] = []
         raws: list[str] = []
