@@ -92,3 +92,18 @@ def test_query_and_coverage_load_duckdb_only(warehouse_path):
     output, loaded = run_probe("coverage", "-w", str(warehouse_path))
     assert "Coverage" in output
     assert loaded == []
+
+
+def test_ingest_of_csv_files_loads_neither_arrow_nor_pandas(real_data, tmp_path):
+    # The ledger and reference rows go in without Arrow: its first scan in DuckDB also imports
+    # numpy and pandas, a quarter of a second on every ingest.
+    folder = real_data / "police-uk-city-of-london" / "2016-01"
+    output, loaded = run_probe(
+        "ingest",
+        str(folder),
+        "-w",
+        str(tmp_path / "w.duckdb"),
+        heavy=(*HEAVY, "pyarrow", "numpy"),
+    )
+    assert "police_uk_street" in output and "446" in output
+    assert loaded == []
