@@ -255,21 +255,3 @@ def test_coverage_names_the_sources_of_which_nothing_is_loaded(real_data, tmp_pa
     assert "population: nothing loaded for any force; load the ONS mid-year" in words
     assert "crime_outcomes: nothing loaded for any force" in words
     assert "recorded_crime: nothing loaded" not in words
-
-
-def test_the_command_line_imports_no_heavy_library_until_a_command_needs_it():
-    """Commands start fast: Ibis, scipy, matplotlib, WeasyPrint, pandas, Spark and sqlglot are
-    imported inside the commands that use them, never when the command line loads."""
-    heavy = ["ibis", "matplotlib", "weasyprint", "scipy", "pandas", "pyspark", "sqlglot"]
-    code = f"import sys, peelkit.cli; print(','.join(m for m in {heavy!r} if m in sys.modules))"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == ""
-    for command in (["--help"], ["forces"], ["formats"]):
-        shown = subprocess.run(
-            [sys.executable, "-m", "peelkit.cli", *command],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert shown.returncode == 0 and len(shown.stdout) > 200, command

@@ -20,8 +20,9 @@ from peelkit.errors import PeelkitError
 from peelkit.indicators.periods import PeriodEnd, for_cycle, for_date, quarters_text
 from peelkit.warehouse import DEFAULT_PATH
 
-# Commands start fast: the libraries a command needs (Ibis, scipy, matplotlib, WeasyPrint, the
-# demo generator) are imported inside it, never here (tests/test_cli.py checks).
+# Commands start fast: the libraries a command needs (DuckDB, Arrow, Ibis, scipy, matplotlib,
+# WeasyPrint, the demo generator) are imported inside it, never here (tests/test_cli_startup.py
+# checks).
 if TYPE_CHECKING:
     import duckdb
     from rich.progress import TaskID

@@ -241,6 +241,7 @@ def _load(
     )
     con.execute("CREATE OR REPLACE TEMP TABLE __scope (load_id INTEGER)")
     memfs = _memory_fs(con)
+    named_types = _create_enum_types(con, plans)
     rejects: list[Reject] = []
 
     by_reader: dict[str, list[PlannedLoad]] = defaultdict(list)
@@ -259,7 +260,7 @@ def _load(
             csv_fmt = fmt.csv if isinstance(fmt, SheetTable) else fmt
             assert isinstance(csv_fmt, CsvFormat)
             for batch in _batches(group):
-                rejects += _load_csv_batch(con, csv_fmt, batch, memfs, progress)
+                rejects += _load_csv_batch(con, csv_fmt, batch, memfs, progress, named_types)
         tables_done.add(fmt.table)
 
     _set_scope(con, [p.load_id for p in plans])
@@ -271,6 +272,8 @@ def _load(
         assert isinstance(csv_fmt, CsvFormat)
         con.execute(f"INSERT INTO load_periods {csv_fmt.periods_sql()}")
     _empty_file_periods(con, plans)
+    for name in named_types.values():  # in the transaction: a failed load leaves none behind
+        con.execute(f"DROP TYPE {name}")
 
     insert_rows(
         con,
@@ -303,6 +306,20 @@ def _load(
         ],
     )
     return rejects
+
+
+def _create_enum_types(con: duckdb.DuckDBPyConnection, plans: list[PlannedLoad]) -> dict[str, str]:
+    """Each ENUM column type of the plans' readers as a named type (see read_csv_sql)."""
+    enums: dict[str, str] = {}
+    for p in plans:
+        fmt = p.fmt.csv if isinstance(p.fmt, SheetTable) else p.fmt
+        if not isinstance(fmt, CsvFormat):
+            continue
+        for c in fmt.columns:
+            if c.type.startswith("ENUM(") and c.type not in enums:
+                enums[c.type] = f"__peelkit_enum_{len(enums)}"
+                con.execute(f"CREATE TYPE {enums[c.type]} AS {c.type}")
+    return enums
 
 
 def _reader_key(fmt: Format) -> str:
@@ -361,6 +378,7 @@ def _load_csv_batch(
     batch: list[PlannedLoad],
     memfs: fsspec.AbstractFileSystem,
     progress: Progress,
+    named_types: dict[str, str],
 ) -> list[Reject]:
     for p in batch:
         _prepare_parts(p, memfs)
@@ -381,7 +399,7 @@ def _load_csv_batch(
     rejects_name = f"__rejects_{next(_batch_counter)}"
     rows = (
         f"(SELECT r.*, fl.load_id, fl.ctx_force_code, fl.ctx_month "
-        f"FROM {fmt.read_csv_sql(paths, rejects_name)} AS r "
+        f"FROM {fmt.read_csv_sql(paths, rejects_name, named_types)} AS r "
         f"JOIN __file_loads AS fl ON fl.duck_path = r.__file "
         f"WHERE {fmt.ok_predicate()})"
     )
