@@ -6,12 +6,14 @@ compute nothing."""
 
 from __future__ import annotations
 
+import glob
 import io
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -20,11 +22,28 @@ from peelkit.report.document import Chart
 FONT = "Liberation Sans"
 INK, PALE, SUBJECT = "#0b0c0c", "#b1b4b6", "#1d70b8"
 
+# Where Debian's fonts-liberation puts the report's font.
+FONT_FILES = "/usr/share/fonts/truetype/liberation*/LiberationSans-*.ttf"
+
+
+def font_families() -> list[str]:
+    """The chart's font families, every one known to matplotlib. Its font list is cached (in
+    ~/.cache/matplotlib) when first built: fonts installed after that are registered here from
+    their files, and a family that is nowhere is left out, so that no chart logs a 'findfont'
+    warning and falls back silently to matplotlib's own DejaVu Sans."""
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    if FONT not in known:
+        for path in sorted(glob.glob(FONT_FILES)):
+            font_manager.fontManager.addfont(path)
+        known = {f.name for f in font_manager.fontManager.ttflist}
+    return [f for f in (FONT, "DejaVu Sans") if f in known] or ["sans-serif"]
+
+
 plt.rcParams.update(
     {
         "svg.fonttype": "none",
         "svg.hashsalt": "peelkit",  # the same chart gives the same bytes
-        "font.family": [FONT, "DejaVu Sans", "sans-serif"],
+        "font.family": font_families(),
         "font.size": 9,
         "axes.spines.top": False,
         "axes.spines.right": False,
