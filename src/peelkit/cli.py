@@ -701,6 +701,12 @@ def report_command(
             "a cycle's inspection report."
         ),
     ] = None,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild", help="Make every report again, even those whose inputs are unchanged."
+        ),
+    ] = False,
 ) -> None:
     """Write force reports (HTML, PDF, SVG figures, CSV of the numbers): peelkit report FORCE,
     or --all; 'peelkit report check FOLDER' checks a rendered report against the warehouse."""
@@ -722,15 +728,28 @@ def report_command(
 
     def done(r: Rendered) -> None:
         pages = f", {r.pages} pages" if r.pages else ""
+        what = "unchanged, not rebuilt" if r.unchanged else f"{r.seconds:.1f} s{pages}"
         console.print(
-            f"{reference.force_by_code()[r.force].name}: {r.files.html.parent}/ "
-            f"({r.seconds:.1f} s{pages})",
+            f"{reference.force_by_code()[r.force].name}: {r.files.html.parent}/ ({what})",
             highlight=False,
         )
 
-    render_reports(warehouse, forces, out, cycle, judgments, pdf, done=done, period_end=when.end)
+    made = render_reports(
+        warehouse,
+        forces,
+        out,
+        cycle,
+        judgments,
+        pdf,
+        done=done,
+        period_end=when.end,
+        rebuild=rebuild,
+    )
+    kept = sum(r.unchanged for r in made)
     console.print(
-        f"Wrote {len(forces)} report(s) under {out}/ in {time.perf_counter() - started:.1f} s.",
+        f"{len(made) - kept} report(s) written, {kept} unchanged (their records, judgments, "
+        f"templates and code are as before; --rebuild makes them again) under {out}/ in "
+        f"{time.perf_counter() - started:.1f} s.",
         highlight=False,
     )
 

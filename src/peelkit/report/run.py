@@ -5,6 +5,8 @@ force); each report is then built and rendered in its own process, the cores sha
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from collections.abc import Callable
@@ -17,6 +19,7 @@ from peelkit import reference
 from peelkit.indicators.engine import BenchmarkRecord, compute
 from peelkit.indicators.periods import PeriodEnd, for_cycle, for_date
 from peelkit.judgments import Judgments, demo_judgments, load_folder
+from peelkit.report import cache
 from peelkit.report.build import build_profile, build_report
 from peelkit.report.render import ReportFiles, write_report
 from peelkit.warehouse import data_labels, open_read_only
@@ -28,27 +31,61 @@ class Rendered:
     files: ReportFiles
     seconds: float
     pages: int | None
+    unchanged: bool = False  # its inputs and files were as before: not made again
 
 
-_SHARED: dict[str, object] = {}
+@dataclass(frozen=True)
+class _Work:
+    """What every report of one run is made from, handed to each worker process explicitly
+    (never through module state, so that any start method works)."""
+
+    records: list[BenchmarkRecord]
+    judgments: dict[str, Judgments]
+    out: Path
+    when: PeriodEnd
+    label: str | None
+    pdf: bool
+    records_digest: str
+    rebuild: bool
+
+
+_WORK: list[_Work] = []  # the run's work in this process, set by _start
+
+
+def _start(work: _Work) -> None:
+    _WORK[:] = [work]
 
 
 def _render_one(force: str) -> Rendered:
     started = time.perf_counter()
-    records: list[BenchmarkRecord] = _SHARED["records"]  # type: ignore[assignment]
-    judgments: dict[str, Judgments] = _SHARED["judgments"]  # type: ignore[assignment]
-    out: Path = _SHARED["out"]  # type: ignore[assignment]
-    cycle: int = _SHARED["cycle"]  # type: ignore[assignment]
-    label = _SHARED["label"]
-    when: PeriodEnd = _SHARED["when"]  # type: ignore[assignment]
-    text = label if isinstance(label, str) else None
-    if when.cycle is None:
-        report = build_profile(records, force, when, text)
+    work = _WORK[0]
+    folder = work.out / reference.force_by_code()[force].slug
+    judged = work.judgments.get(force)
+    digest = cache.inputs_digest(
+        [
+            work.records_digest,
+            judged.model_dump_json() if judged else "no judgments",
+            work.label or "",
+            str(work.pdf),
+            work.when.end.isoformat(),
+        ]
+    )
+    if not work.rebuild:
+        kept = cache.unchanged(folder, digest)
+        if kept is not None:
+            return Rendered(force, kept, time.perf_counter() - started, kept.pages, True)
+    if work.when.cycle is None or judged is None:
+        report = build_profile(work.records, force, work.when, work.label)
     else:
-        report = build_report(records, judgments[force], cycle, text)
-    folder = out / reference.force_by_code()[force].slug
-    files = write_report(report, folder, pdf=bool(_SHARED["pdf"]))
+        report = build_report(work.records, judged, work.when.cycle, work.label)
+    files = write_report(report, folder, pdf=work.pdf)
+    cache.record(folder, digest, files)
     return Rendered(force, files, time.perf_counter() - started, files.pages)
+
+
+def _records_digest(records: list[BenchmarkRecord]) -> str:
+    rows = [r.as_row() for r in records]
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def render_reports(
@@ -61,6 +98,7 @@ def render_reports(
     workers: int | None = None,
     done: Callable[[Rendered], None] = lambda _: None,
     period_end: date | None = None,
+    rebuild: bool = False,
 ) -> list[Rendered]:
     """Write the reports of ``forces`` under ``out/<force>/``: for ``cycle``, or for the data to
     ``period_end`` (a data profile, unless it is a cycle's period end)."""
@@ -86,17 +124,16 @@ def render_reports(
         label = "; ".join(data_labels(con)) or None
     finally:
         con.close()
-    _SHARED.update(
-        records=records, judgments=judgments, out=out, cycle=cycle, label=label, pdf=pdf, when=when
-    )
+    work = _Work(records, judgments, out, when, label, pdf, _records_digest(records), rebuild)
     results: list[Rendered] = []
     workers = workers or min(len(forces), os.cpu_count() or 1)
     if workers <= 1 or len(forces) == 1:
+        _start(work)
         for force in forces:
             results.append(_render_one(force))
             done(results[-1])
         return results
-    with ProcessPoolExecutor(max_workers=workers) as pool:  # forked: the records are inherited
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start, initargs=(work,)) as pool:
         for rendered in pool.map(_render_one, forces):
             results.append(rendered)
             done(rendered)
