@@ -19,12 +19,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from peelkit import cli
 from peelkit.errors import (
     InputError,
     MissingContext,
+    PeelkitError,
     RejectedRows,
     UnknownForce,
     UnknownFormat,
@@ -841,3 +844,103 @@ def test_unreadable_path_fails_with_input_error_naming_it_and_changes_nothing(co
     assert str(missing) in str(caught.value)
     assert "Give a file, a folder or a zip archive" in str(caught.value)
     assert snapshot(con) == before
+
+
+# -- files that are not data as a user downloads them ----------------------------------------
+
+
+def test_a_utf16_file_is_named_as_such_not_printed_as_escapes(con_before, tmp_path):
+    con, before = con_before
+    good = STREET_HEADER + "\n" + street_row() + "\n"
+    for name, data in (
+        ("excel-unicode.csv", good.encode("utf-16")),  # with a byte order mark
+        ("no-bom.csv", good.encode("utf-16-le")),
+    ):
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(UnknownFormat) as raised:
+            ingest(con, [path])
+        message = str(raised.value)
+        assert message.startswith(f"{path} is UTF-16 encoded") and "save it as utf-8" in (
+            message.lower()
+        )
+        assert "\\x00" not in message and len(message) < 300
+    assert snapshot(con) == before
+
+
+def test_latin1_bytes_in_the_header_are_named_with_their_line(con_before, tmp_path):
+    con, before = con_before
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(
+        b"code,year,population,households,source\n"
+        + b"E23000001,2015,1,,Caf\xe9\nE23000002,2015,1,,ONS\n"
+    )
+    with pytest.raises(UnknownFormat, match=r"line 2: byte 0xe9 is not UTF-8"):
+        ingest(con, [path])
+    assert snapshot(con) == before
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n", b"   \r\n"])
+def test_an_empty_file_is_said_to_be_empty(con_before, tmp_path, content):
+    con, before = con_before
+    path = tmp_path / "download.csv"
+    path.write_bytes(content)
+    with pytest.raises(UnknownFormat, match=r"download\.csv is empty"):
+        ingest(con, [path])
+    assert snapshot(con) == before
+
+
+def test_a_header_only_file_loads_with_a_warning_of_0_rows(loaded, tmp_path):
+    path = write(tmp_path / "2016-03-city-of-london-street.csv", STREET_HEADER, [])
+    result = cli_ingest(str(path), "-w", str(loaded.path))
+    assert result.exit_code == 0, result.output
+    assert f"warning: {path}: 0 rows" in " ".join(result.output.split())
+
+
+def test_a_folder_with_several_bad_files_names_them_all_and_skips_what_is_not_data(
+    loaded, tmp_path, real_data
+):
+    folder = tmp_path / "download"
+    folder.mkdir()
+    shutil.copy(real_data / CITY_2016_02, folder)
+    (folder / "README.md").write_text("notes", encoding="utf-8")
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (folder / "Thumbs.db").write_bytes(b"\x00")
+    (folder / "empty.csv").write_bytes(b"")
+    (folder / "utf16.csv").write_bytes((STREET_HEADER + "\n").encode("utf-16"))
+    write(folder / "other.csv", "a,b,c", ["1,2,3"])
+    result = cli_ingest(str(folder), "-w", str(loaded.path))
+    assert result.exit_code != 0
+    message = str(result.exception)
+    assert message.startswith("3 of the 4 files are not files peelkit reads")
+    for name, why in (("empty.csv", "is empty"), ("utf16.csv", "UTF-16"), ("other.csv", "header")):
+        assert any(name in line and why in line for line in message.splitlines()), name
+    assert loaded.snapshot() == loaded.before  # all or nothing
+    (folder / "empty.csv").unlink()
+    (folder / "utf16.csv").unlink()
+    (folder / "other.csv").unlink()
+    ok = cli_ingest(str(folder), "-w", str(loaded.path))
+    assert ok.exit_code == 0, ok.output
+    words = " ".join(ok.output.split())
+    assert (
+        "Skipped 3 file(s) in the folders that are not data: .DS_Store, README.md, Thumbs.db"
+        in (words)
+    )
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(content=st.binary(max_size=600))
+def test_any_bytes_either_load_or_fail_with_a_short_message_naming_the_file(
+    con_before, tmp_path, content
+):
+    con, before = con_before
+    path = tmp_path / "anything.csv"
+    path.write_bytes(content)
+    try:
+        ingest(con, [path])
+    except PeelkitError as exc:
+        assert str(path) in str(exc)
+        assert len(str(exc)) < 3000
+        assert snapshot(con) == before

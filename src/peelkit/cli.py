@@ -159,6 +159,18 @@ def _print_report(report: IngestReport) -> None:
             f"{len(mine) - len(loaded):,}",
         )
     console.print(table)
+    for empty in report.empty:
+        console.print(
+            f"[yellow]warning:[/] {empty.display}: 0 rows (a header and no data rows).",
+            highlight=False,
+        )
+    if report.passed_over:
+        shown = ", ".join(report.passed_over[:8]) + (" …" if len(report.passed_over) > 8 else "")
+        console.print(
+            f"Skipped {len(report.passed_over)} file(s) in the folders that are not data: {shown}",
+            highlight=False,
+            markup=False,
+        )
     if report.skipped:
         console.print(
             f"{len(report.skipped)} file(s) were already in the warehouse (same sha256): "

@@ -29,7 +29,14 @@ import duckdb
 import fsspec
 
 from peelkit import __version__, reference
-from peelkit.errors import InputError, MissingContext, RejectedRows, UnknownForce, UnreadableFile
+from peelkit.errors import (
+    InputError,
+    MissingContext,
+    RejectedRows,
+    UnknownForce,
+    UnknownFormat,
+    UnreadableFile,
+)
 from peelkit.readers import SheetTable, WorkforceTables, recognise
 from peelkit.readers.base import CsvFormat, Format, Part, PlannedLoad, Reject, sql_str
 from peelkit.readers.files import SourceFile, digest, discover
@@ -98,6 +105,12 @@ class IngestReport:
     files: list[FileResult] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     seconds: float = 0.0
+    passed_over: list[str] = field(default_factory=list)  # files in folders that are not data
+
+    @property
+    def empty(self) -> list[FileResult]:
+        """Files loaded with a header and no rows."""
+        return [f for f in self.loaded if f.rows_read == 0]
 
     @property
     def loaded(self) -> list[FileResult]:
@@ -126,15 +139,16 @@ def ingest(
     ``label`` is recorded with each load and carried by everything computed from it (the
     demo's "Demo data — synthetic, not official statistics")."""
     started = time.perf_counter()
-    sources = discover(Path(p) for p in paths)
+    passed_over: list[str] = []
+    sources = discover((Path(p) for p in paths), passed_over)
     if not sources:
         raise InputError(
-            "No loadable files (.csv, .ods or .zip) were found in "
+            "No loadable files (.csv, .ods, .xls, .xlsx or .zip) were found in "
             + ", ".join(str(p) for p in paths)
             + ". Give files, folders or monthly archive zips."
         )
     override = _resolve_force(force) if force else None
-    recognised = [(s, recognise(s)) for s in sources]
+    recognised = _recognise_all(sources)
     contexts = {s.display: _context(s, fmt, override) for s, fmt in recognised}
 
     progress("hash-total", sum(s.size for s in sources), "")
@@ -144,7 +158,7 @@ def ingest(
             digests[s.display] = d
             progress("hash", s.size, s.display)
 
-    report = IngestReport()
+    report = IngestReport(passed_over=passed_over)
     known = dict(con.execute("SELECT sha256, load_id FROM loads").fetchall())
     row = con.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()
     next_id = int(row[0]) + 1 if row else 1
@@ -190,6 +204,34 @@ def ingest(
     report.files.sort(key=lambda f: (f.load_id, f.status != "loaded"))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _recognise_all(sources: list[SourceFile]) -> list[tuple[SourceFile, Format]]:
+    """Every file's format; when files are not recognised, one error names them all."""
+    recognised, problems = [], []
+    for s in sources:
+        try:
+            recognised.append((s, recognise(s)))
+        except UnknownFormat as exc:
+            problems.append(exc)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise UnknownFormat(
+            f"{len(problems)} of the {len(sources)} files are not files peelkit reads, so "
+            "nothing was loaded:\n"
+            + "\n".join(f"  - {_first_sentence(str(p))}" for p in problems[:20])
+            + (f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else "")
+            + "\nLoad one of them alone for the details; 'peelkit formats' lists every header "
+            "peelkit reads.",
+            path=problems[0].path,
+        )
+    return recognised
+
+
+def _first_sentence(message: str) -> str:
+    first = message.splitlines()[0]
+    return first if len(first) <= 240 else first[:237] + "…"
 
 
 def _resolve_force(name: str) -> str:

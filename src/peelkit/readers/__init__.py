@@ -97,9 +97,38 @@ class Recognised:
     fmt: Format
 
 
+def _check_text(source: SourceFile, head: bytes) -> None:
+    """An empty file, or text that is not UTF-8, said as such (not as an unknown header)."""
+    if not head.strip():
+        raise UnknownFormat(
+            f"{source.display} is empty (no header, no rows). Download it again, or leave it out.",
+            path=source.display,
+        )
+    if is_spreadsheet(head) or head.startswith(b"PK"):
+        return
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:512]:
+        raise UnknownFormat(
+            f"{source.display} is UTF-16 encoded (as Excel saves 'Unicode Text'). Save it as "
+            "UTF-8 ('CSV UTF-8 (Comma delimited)') and load it again.",
+            path=source.display,
+        )
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not a character cut by the end of the head
+            line = head[: exc.start].count(b"\n") + 1
+            raise UnknownFormat(
+                f"{source.display}, line {line}: byte 0x{head[exc.start]:02x} is not UTF-8 "
+                "(the file looks saved as Windows-1252 or Latin-1). Save it as UTF-8 ('CSV "
+                "UTF-8') and load it again.",
+                path=source.display,
+            ) from None
+
+
 def recognise(source: SourceFile) -> Format:
     """The format of ``source``, from its header; UnknownFormat says what was expected."""
     head = source.head()
+    _check_text(source, head)
     if is_spreadsheet(head):
         for fmt in spreadsheet_formats():
             if fmt.recognises(source, head):
@@ -122,7 +151,9 @@ def recognise(source: SourceFile) -> Format:
         key=lambda f: len(found_fields & set(f.header)) / len(found_fields | set(f.header) or {""}),
     )
     missing = [c for c in closest.header if c not in found_fields]
-    extra = [c for c in csv_fields(found) if c not in closest.header]
+    extra = [c[:40] for c in csv_fields(found) if c not in closest.header]
+    if len(extra) > 6:  # a message names a few, never a whole line of junk
+        extra = [*extra[:5], f"… {len(extra) - 5} more"]
     detail = ""
     if missing or extra:
         detail = (

@@ -78,8 +78,11 @@ def digest(source: SourceFile, chunk: int = 1 << 22) -> Digest:
     return Digest(h.hexdigest(), newlines, last in (b"\n", b""))
 
 
-def discover(paths: Iterable[Path]) -> list[SourceFile]:
-    """Every loadable file under ``paths``: files as given, folders walked, zips opened."""
+def discover(paths: Iterable[Path], passed_over: list[str] | None = None) -> list[SourceFile]:
+    """Every loadable file under ``paths``: files as given, folders walked, zips opened. Files
+    in folders that are not data (README files, notes, .DS_Store and other hidden files) are
+    left out and, when ``passed_over`` is given, named there; a file given by name is never
+    left out."""
     found: list[SourceFile] = []
     for raw in paths:
         path = Path(raw)
@@ -91,6 +94,8 @@ def discover(paths: Iterable[Path]) -> list[SourceFile]:
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
                 if child.suffix.lower() in SUFFIXES and not child.name.startswith("."):
                     found.extend(_expand(child))
+                elif passed_over is not None:
+                    passed_over.append(str(child.relative_to(path)))
         else:
             found.extend(_expand(path))
     return found
