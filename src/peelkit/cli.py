@@ -521,9 +521,19 @@ def report_command(
         typer.Option(help="A folder of judgments files (default: the demo's, docs/judgments.md)."),
     ] = None,
     pdf: Annotated[bool, typer.Option(help="Also write the PDF (WeasyPrint).")] = True,
+    allow_gaps: Annotated[
+        bool,
+        typer.Option(
+            "--allow-gaps",
+            help="Write the report even when the warehouse lacks most of its data (a notice "
+            "on the front page says what is missing); without it, peelkit refuses and says "
+            "what to load.",
+        ),
+    ] = False,
 ) -> None:
     """Write force reports (HTML, PDF, SVG figures, CSV of the numbers): peelkit report FORCE,
-    or --all; 'peelkit report check FOLDER' checks a rendered report against the warehouse."""
+    or --all; 'peelkit report check FOLDER|FILE.html' checks a rendered report against the
+    warehouse."""
     if target == "check":
         if folder is None:
             raise typer.BadParameter("give the folder of a rendered report", param_hint="FOLDER")
@@ -545,7 +555,7 @@ def report_command(
             highlight=False,
         )
 
-    render_reports(warehouse, forces, out, cycle, judgments, pdf, done=done)
+    render_reports(warehouse, forces, out, cycle, judgments, pdf, done=done, allow_gaps=allow_gaps)
     console.print(
         f"Wrote {len(forces)} report(s) under {out}/ in {time.perf_counter() - started:.1f} s.",
         highlight=False,

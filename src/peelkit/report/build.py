@@ -32,13 +32,13 @@ from peelkit.report.document import (
     Num,
     Paragraph,
     Part,
-    Ref,
     Report,
     Row,
     Section,
     Table,
     Who,
 )
+from peelkit.report.gaps import find_gaps
 
 NO_VALUE = "—"
 
@@ -128,18 +128,23 @@ class Builder:
     def __init__(
         self,
         records: Iterable[BenchmarkRecord],
-        judgments: Judgments,
+        judgments: Judgments | None,
         cycle: int,
         label: str | None,
+        force: str,
     ) -> None:
-        self.records = Records(records)
-        self.j = judgments
-        self.force = judgments.force
+        self.all_records = list(records)
+        self.records = Records(self.all_records)
+        self.j = judgments  # None: no inspectors' judgments were loaded for this force
+        self.force = force
         self.cycle = cycle
         self.label = label
         self.book = catalogue()
         self.questions = question_set(cycle)
         self.figure_count = 0
+        self.drawn: set[str] = set()  # the indicators drawn as figures (not replaced)
+        # each statement of what is missing, by id, with the indicators it is about
+        self.stated: dict[int, tuple[Paragraph, frozenset[str]]] = {}
         self.names = reference.force_by_code()
 
     # -- spans -------------------------------------------------------------------------------
@@ -161,7 +166,7 @@ class Builder:
                 parts.append(str(self.questions.previous_cycle))
             elif key[0] == "year":
                 parts.append(key[1])
-            elif key[0] == "fact":
+            elif key[0] == "fact" and self.j:
                 fact = self.j.facts[key[1]]
                 parts.append(Fact(key[1], f"{fact.value:,}", float(fact.value)))
             elif key[0] == "indicator":
@@ -173,7 +178,49 @@ class Builder:
         return tuple(parts)
 
     def para(self, text: str, role: str = "prose") -> Paragraph:
-        return Paragraph(self.spans(text), role)
+        """Prose with its placeholders filled; prose citing a figure the force has no value
+        of is replaced by the statement of what is missing (never a sentence around a gap)."""
+        parts = self.spans(text)
+        gaps = [p for p in parts if isinstance(p, Num) and p.value is None]
+        if gaps:
+            records = [self.records.get(n.indicator, self.force) for n in gaps]
+            titles = ", ".join(dict.fromkeys(self.book.get(n.indicator).title for n in gaps))
+            return self.missing(f"A passage citing {titles[0].lower() + titles[1:]}", records)
+        return Paragraph(parts, role)
+
+    def once(self, section: Section) -> Section:
+        """The section with each statement of what is missing said once: a sentence's
+        statement is dropped when the figure before it already said the same."""
+        said: set[str] = set()
+        kept: list[Block] = []
+        for block in section.blocks:
+            if isinstance(block, Figure):
+                self.drawn.add(block.indicator)
+            entry = self.stated.get(id(block))
+            if entry is not None and entry[0] is block:
+                about = entry[1]
+                if about and about <= said:
+                    continue
+                said |= about
+            kept.append(block)
+        section.blocks = kept
+        return section
+
+    def missing(self, what: str, records: Iterable[BenchmarkRecord]) -> Paragraph:
+        """The one statement that replaces a sentence, table or figure without values: what
+        is missing and why, from the records' coverage and note."""
+        records = list(records)
+        why = "; ".join(dict.fromkeys(r.note or r.coverage for r in records if r.value is None))
+        why = why if records else "no rows for this force in the warehouse"
+        statement = Paragraph(
+            (
+                f"{what[0].upper() + what[1:]}: not available for {force_phrase(self.force)}"
+                + (f" ({why})." if why else "."),
+            ),
+            "missing",
+        )
+        self.stated[id(statement)] = (statement, frozenset(r.indicator_id for r in records))
+        return statement
 
     def record(self, indicator: str, row: str | None = None) -> BenchmarkRecord:
         return self.records.get(indicator, self.force, row)
@@ -206,9 +253,23 @@ class Builder:
             cycle=self.cycle,
             title=f"PEEL: Police {self.questions.pillar} {self.cycle}",
             subtitle=f"An inspection of {force_phrase(self.force)}",
-            published=self.j.published or "",
+            published=(self.j.published if self.j else None) or "",
             label=self.label,
             sections=sections,
+            notice=self.notice(),
+        )
+
+    def notice(self) -> tuple[str, ...]:
+        """The front page's notice of what the report lacks for want of data (report.gaps)."""
+        gaps = find_gaps(self.all_records, self.force)
+        if not gaps.missing:
+            return ()
+        return (
+            f"This report lacks {len(gaps.missing)} of its {gaps.indicators} indicators for "
+            f"{force_phrase(self.force)}: the warehouse does not hold their data. Where a "
+            "figure or sentence would be, the report says what is missing. To complete it, "
+            "load:",
+            *gaps.to_load(),
         )
 
     def introduction(self) -> Section:
@@ -224,10 +285,12 @@ class Builder:
 
     def force_in_numbers(self) -> Section:
         rows = []
+        shown_records = []
         for ind in self.book.indicator:
             if "Force in numbers" not in ind.appears_in or ind.breakdown or ind.series_years:
                 continue
             r = self.record(ind.id)
+            shown_records.append(r)
             rows.append(
                 Row(
                     (
@@ -247,14 +310,54 @@ class Builder:
             notes=(
                 f"{NO_VALUE} : no figure (the force could not supply it, or it is excluded; "
                 "see Annex A).",
+                *self.unavailable_note(shown_records),
             ),
         )
+        if all(r.value is None for r in shown_records):
+            return Section(
+                "force-in-numbers",
+                "Force in numbers",
+                1,
+                [self.missing("The force's figures", shown_records)],
+            )
         return Section("force-in-numbers", "Force in numbers", 1, [table])
+
+    def unavailable_note(
+        self, records: list[BenchmarkRecord], by_period: bool = False
+    ) -> tuple[str, ...]:
+        """A table's note naming its rows the force has no value of, and why."""
+        gone = [
+            (
+                f"the {r.period}"
+                if by_period
+                else self.book.get(r.indicator_id).title
+                + (f" {r.breakdown}" if r.breakdown else "")
+            )
+            + f" ({r.note or r.coverage})"
+            for r in records
+            if r.value is None
+        ]
+        if not gone:
+            return ()
+        return (f"Not available for {self.names[self.force].name}: " + "; ".join(gone) + ".",)
+
+    def against_ew(self, r: BenchmarkRecord, unit: str, ranked: bool) -> tuple[Part, ...]:
+        """The comparison that ends a sentence: England and Wales's value and the verdict, or,
+        without an England and Wales value, that there is none to compare with."""
+        if r.england_and_wales is None:
+            return (f"{unit}; there is no England and Wales figure to compare it with.",)
+        return (
+            f"{unit}, compared with ",
+            num(r, "ew", self.force),
+            f"{unit} across England and Wales; this is {self.compare_words(r, ranked)}.",
+        )
 
     def grade_words(self, grade: str | None) -> str:
         return str(glossary()["grade"].get(grade or "not recorded", grade))
 
     def overview(self) -> Section:
+        if self.j is None:
+            return self.overview_without_judgments()
         overall = self.j.overall
         blocks: list[Block] = [GradeBlock(overall.grade, "Overall judgment")]
         if overall.previous_grade:
@@ -283,9 +386,28 @@ class Builder:
             blocks += [self.para(p) for p in overall.overall_summary]
         return Section("overview", f"Overview – {self.questions.headline}", 1, blocks)
 
+    def overview_without_judgments(self) -> Section:
+        rows = tuple(
+            Row((Cell(q.text, header=True), Cell(self.grade_words("not recorded"))))
+            for q in self.questions.question
+        )
+        blocks: list[Block] = [
+            GradeBlock("not recorded", "Overall judgment"),
+            Paragraph(
+                (
+                    "No inspectors' judgments were loaded for "
+                    f"{force_phrase(self.force)} in this cycle: the report shows no grades, "
+                    "findings or recommendations, only the data.",
+                ),
+                "missing",
+            ),
+            Table("grades", "Grades by question", ("Question", "Grade"), rows, comparison=False),
+        ]
+        return Section("overview", f"Overview – {self.questions.headline}", 1, blocks)
+
     def question(self, number: int) -> Section:
         q = self.questions.get(number)
-        judged = self.j.question(number)
+        judged = self.j.question(number) if self.j else None
         section = Section(f"question-{number}", q.text, 1)
         context = {
             1: self.crime_context,
@@ -343,16 +465,20 @@ class Builder:
         force = num(r, "force", self.force, magnitude=True)
         ew = num(r, "ew", self.force, magnitude=True)
         if r.value is None:
-            return Paragraph(
-                (
-                    f"{subject} has no figure for {force_phrase(self.force)}; see ",
-                    Ref("annex", "A", "Annex A"),
-                    ".",
-                )
-            )
+            return self.missing(f"The change in {subject} from the {r.period}", [r])
         went = "increased" if r.value >= 0 else "decreased"
         ew_went = "an increase" if (r.england_and_wales or 0) >= 0 else "a decrease"
         earlier, later = r.period.split(" to 12 months", 1)
+        if r.england_and_wales is None:
+            return Paragraph(
+                (
+                    f"When compared with the {earlier}, {subject} for the 12 months{later} "
+                    f"{went} by ",
+                    force,
+                    f" percent in {force_phrase(self.force)}; there is no England and Wales "
+                    "figure to compare it with.",
+                )
+            )
         return Paragraph(
             (
                 f"When compared with the {earlier}, {subject} for the 12 months{later} {went} by ",
@@ -368,19 +494,12 @@ class Builder:
     ) -> Paragraph:
         r = self.record(indicator)
         if r.value is None:
-            return Paragraph(
-                (
-                    f"{what[0].upper() + what[1:]}: no figure for {force_phrase(self.force)} "
-                    f"({r.coverage}{'; ' + r.note if r.note else ''}).",
-                )
-            )
+            return self.missing(what, [r])
         return Paragraph(
             (
                 f"In the {r.period}, {what} in {force_phrase(self.force)} was ",
                 num(r, "force", self.force),
-                f"{unit}, compared with ",
-                num(r, "ew", self.force),
-                f"{unit} across England and Wales; this is {self.compare_words(r, ranked)}.",
+                *self.against_ew(r, unit, ranked),
             )
         )
 
@@ -410,11 +529,12 @@ class Builder:
                 "TXT-ASBP", "the use of anti-social behaviour powers per one million population"
             )
         )
-        return [s]
+        return [self.once(s)]
 
     def outcomes_context(self) -> list[Section]:
         s = Section("question-2-context", "How well does the force bring offenders to justice?", 2)
-        s.blocks.append(self.figure_4())
+        figure_4 = self.figure_4()
+        s.blocks.append(figure_4)
         tic = self.records.breakdown("FIG-4", self.force, "4")
         if tic is not None and tic.value is not None:
             s.blocks.append(
@@ -423,13 +543,12 @@ class Builder:
                         f"In the {tic.period}, the use of 'taken into consideration' by "
                         f"{force_phrase(self.force)} was ",
                         num(tic, "force", self.force),
-                        " percent, compared with ",
-                        num(tic, "ew", self.force),
-                        f" percent across England and Wales; this is "
-                        f"{self.compare_words(tic, True)}.",
+                        *self.against_ew(tic, " percent", True),
                     )
                 )
             )
+        elif tic is not None and isinstance(figure_4, Figure):
+            s.blocks.append(self.missing("The use of 'taken into consideration'", [tic]))
         s.blocks.append(self.bars_figure("FIG-5"))
         s.blocks.append(
             self.value_sentence(
@@ -439,7 +558,7 @@ class Builder:
                 unit=" percent",
             )
         )
-        return [s]
+        return [self.once(s)]
 
     def vulnerability_context(self) -> list[Section]:
         s = Section("question-3-context", "Protecting vulnerable people: the data", 2)
@@ -472,7 +591,8 @@ class Builder:
                 "domestic abuse crimes",
             )
         )
-        s.blocks.append(self.figure_8())
+        figure_8 = self.figure_8()
+        s.blocks.append(figure_8)
         adult = self.records.breakdown("FIG-8", self.force, "3")
         if adult is not None and adult.value is not None:
             s.blocks.append(
@@ -484,8 +604,11 @@ class Builder:
                     )
                 )
             )
-        s.blocks.append(Paragraph((glossary()["terms"]["not_comparable"],), "note"))
-        return [s]
+        elif adult is not None and isinstance(figure_8, Figure):
+            s.blocks.append(self.missing("The use of 'caution – adults'", [adult]))
+        if isinstance(figure_8, Figure) and "FIG-4" in self.drawn:  # it compares the two
+            s.blocks.append(Paragraph((glossary()["terms"]["not_comparable"],), "note"))
+        return [self.once(s)]
 
     def organised_crime_context(self) -> list[Section]:
         s = Section("question-4-context", "Organised crime groups: the data", 2)
@@ -502,11 +625,21 @@ class Builder:
                         num(r, "ew", self.force),
                         " OCGs per million of the population across England and Wales.",
                     )
+                    if r.england_and_wales is not None
+                    else (
+                        f"As at 1 July {self.cycle}, {force_phrase(self.force)} was actively "
+                        "disrupting, investigating or monitoring ",
+                        num(r, "force", self.force),
+                        " organised crime groups (OCGs) per million of the population; there is "
+                        "no England and Wales figure to compare it with.",
+                    )
                 )
             )
+        else:
+            s.blocks.append(self.missing("Active organised crime groups per million", [r]))
         s.blocks.append(self.bars_figure("FIN-11"))
         s.blocks.append(self.figure_10())
-        return [s]
+        return [self.once(s)]
 
     # -- figures ---------------------------------------------------------------------------
 
@@ -525,10 +658,12 @@ class Builder:
             words.append("HMIC data return")
         return "Source: " + ", ".join(dict.fromkeys(words))
 
-    def exclusion_notes(self, records: list[BenchmarkRecord]) -> tuple[str, ...]:
+    def exclusion_notes(
+        self, records: list[BenchmarkRecord], subject_too: bool = False
+    ) -> tuple[str, ...]:
         notes = []
         for r in records:
-            if r.value is None and r.force_code != self.force:
+            if r.value is None and (subject_too or r.force_code != self.force):
                 notes.append(
                     f"{self.names[r.force_code].name}: {r.coverage}"
                     + (f" ({r.note})" if r.note else "")
@@ -537,13 +672,20 @@ class Builder:
             return ()
         return ("Not shown (never as zero): " + "; ".join(notes) + ".",)
 
-    def bars_figure(self, indicator: str) -> Figure:
+    def bars_figure(self, indicator: str) -> Block:
+        """Every force's value as a bar. Forces without a value are named, never drawn; when
+        the subject force has none, the chart draws the others and says so; when no force
+        has one, the statement of what is missing replaces the figure."""
         ind = self.book.get(indicator)
-        number = self.next_figure()
         records = self.records.all_forces(indicator)
         subject = self.record(indicator)
+        number = self.next_figure()  # numbers are stable: Figure N is always the same figure
+        if all(r.value is None for r in records):
+            return self.missing(ind.title, [subject])
         bars = []
         for r in sorted(records, key=lambda r: (r.value is None, -(r.value or 0))):
+            if r.force_code == self.force and r.value is None:
+                continue  # said in the notes and the text alternative, never an empty bar
             bars.append(
                 Bar(
                     r.force_code,
@@ -563,13 +705,19 @@ class Builder:
             f"figure-{number}-data", f"Figure {number} data", ("Force", ind.unit), tuple(rows)
         )
         valued = [b for b in bars if b.num.value is not None]
+        absent = subject.value is None
+        name = self.names[self.force].name
+        mine = (
+            f"{name} is not shown ({subject.note or subject.coverage})"
+            if absent
+            else f"{name}: {subject_text(subject, ind)}"
+        )
         alt = (
             f"Bar chart of {ind.title.lower()} ({ind.unit}) for {len(valued)} forces, "
-            f"highest first. {self.names[self.force].name}: {subject_text(subject, ind)}; "
-            f"England and Wales: {ew.text}. Highest: {valued[0].name} "
+            f"highest first. {mine}; "
+            + (f"England and Wales: {ew.text}. " if ew.value is not None else "")
+            + f"Highest: {valued[0].name} "
             f"({valued[0].num.text}); lowest: {valued[-1].name} ({valued[-1].num.text})."
-            if valued
-            else f"No force has a value of {ind.title.lower()}."
         )
         return Figure(
             number=number,
@@ -578,16 +726,20 @@ class Builder:
             table=table,
             chart=Chart("bars", ind.unit, tuple(bars), ew),
             alt=alt,
-            notes=self.exclusion_notes(records) + ind.caveats[:1],
+            notes=self.exclusion_notes(records, subject_too=absent) + ind.caveats[:1],
             source=self.source(ind),
             period=subject.period,
             unit=ind.unit,
         )
 
-    def series_figure(self, indicator: str) -> Figure:
+    def series_figure(self, indicator: str) -> Block:
+        """The force beside England and Wales over the years; the statement of what is
+        missing when the force has no value in any year."""
         ind = self.book.get(indicator)
-        number = self.next_figure()
         series = self.records.series(indicator, self.force)
+        number = self.next_figure()
+        if all(r.value is None for r in series):
+            return self.missing(ind.title, series)
         points = tuple(
             (r.period, num(r, "force", self.force), num(r, "ew", self.force)) for r in series
         )
@@ -598,11 +750,19 @@ class Builder:
             ("Period", self.names[self.force].name, "England and Wales"),
             rows,
         )
+        complete = all(f.value is not None and e.value is not None for _, f, e in points)
+        valued = [(p, f) for p, f, _ in points if f.value is not None]
         alt = (
             f"Line chart of {ind.title.lower()} ({ind.unit}) over {len(points)} years for "
             f"{self.names[self.force].name} and England and Wales: from {points[0][1].text} and "
             f"{points[0][2].text} in the {points[0][0]} to {points[-1][1].text} and "
             f"{points[-1][2].text} in the {points[-1][0]}."
+            if complete
+            else f"Line chart of {ind.title.lower()} ({ind.unit}) over {len(points)} years for "
+            f"{self.names[self.force].name} and England and Wales. "
+            f"{self.names[self.force].name} has a value for {len(valued)} of them: "
+            f"{valued[0][1].text} in the {valued[0][0]} to {valued[-1][1].text} in the "
+            f"{valued[-1][0]}."
         )
         year = series[-1].population_year
         return Figure(
@@ -612,7 +772,8 @@ class Builder:
             table=table,
             chart=Chart("series", ind.unit, series=points),
             alt=alt,
-            notes=(f"Every year's rate uses the mid-{year} population.",) if year else (),
+            notes=((f"Every year's rate uses the mid-{year} population.",) if year else ())
+            + self.unavailable_note(list(series), by_period=True),
             source=self.source(ind),
             period=series[-1].period,
             unit=ind.unit,
@@ -620,11 +781,13 @@ class Builder:
 
     def pair_table_figure(
         self, indicators: list[str], title: str, notes: tuple[str, ...] = ()
-    ) -> Figure:
+    ) -> Block:
         number = self.next_figure()
+        records = [self.record(i) for i in indicators]
+        if all(r.value is None for r in records):
+            return self.missing(title, records)
         rows = []
-        for i in indicators:
-            r = self.record(i)
+        for i, r in zip(indicators, records, strict=True):
             rows.append(
                 Row(
                     (
@@ -651,15 +814,16 @@ class Builder:
             chart=None,
             alt=f"Table of {title.lower()} for {self.names[self.force].name} and England and "
             "Wales.",
-            notes=notes,
+            notes=notes + self.unavailable_note(records),
             source=self.source(self.book.get(indicators[0])),
             period=first.period,
             unit=self.book.get(indicators[0]).unit,
         )
 
-    def figure_4(self) -> Figure:
+    def figure_4(self) -> Block:
         ind = self.book.get("FIG-4")
         number = self.next_figure()
+        mine: list[BenchmarkRecord] = []
         outcome = {str(o.number): o for o in reference.outcome_types()}
         labels = glossary()["figure_4_rows"]
         rows: list[Row] = []
@@ -689,6 +853,7 @@ class Builder:
                 label, kind, number_text = key, "total", ""
             if r is None:
                 continue
+            mine.append(r)
             if entry.get("blank"):
                 cells = (Cell(number_text), Cell(label, header=True), Cell(""), Cell(""))
             else:
@@ -696,6 +861,8 @@ class Builder:
                 shown_rows[str(key)] = (force_num.text, ew_num.text)
                 cells = (Cell(number_text), Cell(label, header=True), Cell(force_num), Cell(ew_num))
             rows.append(Row(cells, kind))
+        if all(r.value is None for r in mine):
+            return self.missing(ind.title, mine[-1:])
         notes = [n for n in (footnote,) if n]
         if not self.figure_4_adds_up(shown_rows):
             notes.append(glossary()["terms"]["rounding"])
@@ -755,14 +922,18 @@ class Builder:
                     return False
         return True
 
-    def figure_8(self) -> Figure:
+    def figure_8(self) -> Block:
         ind = self.book.get("FIG-8")
         number = self.next_figure()
+        found = [
+            (label, self.records.breakdown("FIG-8", self.force, key))
+            for key, label in glossary()["figure_8_rows"].items()
+        ]
+        mine = [(label, r) for label, r in found if r is not None]
+        if all(r.value is None for _, r in mine):
+            return self.missing(ind.title, [r for _, r in mine])
         rows = []
-        for key, label in glossary()["figure_8_rows"].items():
-            r = self.records.breakdown("FIG-8", self.force, key)
-            if r is None:
-                continue
+        for label, r in mine:
             rows.append(
                 Row(
                     (
@@ -796,7 +967,7 @@ class Builder:
             unit=ind.unit,
         )
 
-    def figure_10(self) -> Figure:
+    def figure_10(self) -> Block:
         ind = self.book.get("FIG-10")
         number = self.next_figure()
         mine = sorted(
@@ -807,6 +978,8 @@ class Builder:
             ),
             key=lambda r: -(r.england_and_wales or 0),
         )
+        if all(r.value is None for r in mine):
+            return self.missing(ind.title, mine)
         rows = [
             Row(
                 (
@@ -869,7 +1042,7 @@ class Builder:
             [self.para(p) for p in t["annex_intro"]],
             names_forces=True,
         )
-        if "case_files_reviewed" in self.j.facts:
+        if self.j and "case_files_reviewed" in self.j.facts:
             s.children.append(
                 Section("annex-a-files", "Review of crime files", 2, [self.para(t["case_files"])])
             )
@@ -921,10 +1094,15 @@ def _add(texts_: Iterable[str]) -> Decimal:
 
 def build_report(
     records: Iterable[BenchmarkRecord],
-    judgments: Judgments,
+    judgments: Judgments | None,
     cycle: int = 2016,
     label: str | None = None,
+    force: str | None = None,
 ) -> Report:
-    """The force report of ``judgments.force`` in ``cycle``, from the benchmark records of
-    every force (charts compare forces) and the inspectors' judgments."""
-    return Builder(records, judgments, cycle, label).build()
+    """The force report of ``force`` (by default ``judgments.force``) in ``cycle``, from the
+    benchmark records of every force (charts compare forces) and the inspectors' judgments
+    (None: none were loaded, and the report says so)."""
+    code = force or (judgments.force if judgments else None)
+    if code is None:
+        raise ValueError("build_report needs the force when there are no judgments")
+    return Builder(records, judgments, cycle, label, code).build()

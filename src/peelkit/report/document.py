@@ -156,6 +156,8 @@ class Report:
     published: str
     label: str | None
     sections: list[Section]
+    # what the report lacks for want of data, said on its front page (peelkit.report.gaps)
+    notice: tuple[str, ...] = ()
 
     def walk(self) -> list[Section]:
         return [s for top in self.sections for s in top.walk()]

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from peelkit import reference
 from peelkit.indicators.engine import BenchmarkRecord, compute
-from peelkit.judgments import Judgments, demo_judgments, load_folder
+from peelkit.judgments import Judgments, default_judgments, load_folder
 from peelkit.report.build import build_report
+from peelkit.report.gaps import refuse_gaps
 from peelkit.report.render import ReportFiles, write_report
 from peelkit.warehouse import data_labels, open_read_only
 
@@ -39,7 +40,7 @@ def _render_one(force: str) -> Rendered:
     cycle: int = _SHARED["cycle"]  # type: ignore[assignment]
     label = _SHARED["label"]
     report = build_report(
-        records, judgments[force], cycle, label if isinstance(label, str) else None
+        records, judgments.get(force), cycle, label if isinstance(label, str) else None, force
     )
     folder = out / reference.force_by_code()[force].slug
     files = write_report(report, folder, pdf=bool(_SHARED["pdf"]))
@@ -55,10 +56,24 @@ def render_reports(
     pdf: bool = True,
     workers: int | None = None,
     done: Callable[[Rendered], None] = lambda _: None,
+    allow_gaps: bool = False,
 ) -> list[Rendered]:
-    """Write the reports of ``forces`` under ``out/<force>/``."""
-    judgments = load_folder(judgments_folder, cycle) if judgments_folder else demo_judgments(cycle)
-    missing = [f for f in forces if f not in judgments]
+    """Write the reports of ``forces`` under ``out/<force>/``. Without ``allow_gaps``, refuse
+    (saying what to load) when the warehouse lacks most of a report's data (report.gaps)."""
+    con = open_read_only(warehouse)
+    try:
+        records = compute(con, cycle=cycle)
+        labels = data_labels(con)
+    finally:
+        con.close()
+    label = "; ".join(labels) or None
+    if not allow_gaps:
+        refuse_gaps(records, forces, cycle)
+    if judgments_folder:
+        judgments = load_folder(judgments_folder, cycle)
+    else:
+        judgments = default_judgments(cycle, labels)
+    missing = [f for f in forces if f not in judgments] if judgments_folder else []
     if missing:
         names = ", ".join(reference.force_by_code()[f].name for f in missing)
         from peelkit.errors import InputError
@@ -67,12 +82,6 @@ def render_reports(
             f"No judgments for {names} in {cycle}. Add a judgments file (docs/judgments.md) or "
             "a row in overall-grades.csv to the judgments folder."
         )
-    con = open_read_only(warehouse)
-    try:
-        records = compute(con, cycle=cycle)
-        label = "; ".join(data_labels(con)) or None
-    finally:
-        con.close()
     _SHARED.update(records=records, judgments=judgments, out=out, cycle=cycle, label=label, pdf=pdf)
     results: list[Rendered] = []
     workers = workers or min(len(forces), os.cpu_count() or 1)
