@@ -33,7 +33,13 @@ from peelkit.indicators.catalogue import catalogue
 from peelkit.indicators.engine import compute
 from peelkit.indicators.explain import explain
 from peelkit.ingest import IngestReport, ingest
-from peelkit.judgments import demo_judgments, load_folder, load_judgments, question_set
+from peelkit.judgments import (
+    default_judgments,
+    demo_judgments,
+    load_folder,
+    load_judgments,
+    question_set,
+)
 from peelkit.readers import all_formats
 from peelkit.report.run import Rendered, render_reports
 from peelkit.warehouse import DEFAULT_PATH, data_labels, open_read_only, open_warehouse
@@ -518,7 +524,10 @@ def report_command(
     all_forces: Annotated[bool, typer.Option("--all", help="Every force's report.")] = False,
     judgments: Annotated[
         Path | None,
-        typer.Option(help="A folder of judgments files (default: the demo's, docs/judgments.md)."),
+        typer.Option(
+            help="A folder of judgments files (docs/judgments.md). Default: the demo's on a "
+            "warehouse holding the demo dataset, none on any other."
+        ),
     ] = None,
     pdf: Annotated[bool, typer.Option(help="Also write the PDF (WeasyPrint).")] = True,
     allow_gaps: Annotated[
@@ -571,7 +580,10 @@ def national_command(
     ),
     judgments: Annotated[
         Path | None,
-        typer.Option(help="A folder of judgments files (default: the demo's)."),
+        typer.Option(
+            help="A folder of judgments files. Default: the demo's on a warehouse holding the "
+            "demo dataset, none on any other."
+        ),
     ] = None,
     pdf: Annotated[bool, typer.Option(help="Also write the PDF (WeasyPrint).")] = True,
 ) -> None:
@@ -580,10 +592,11 @@ def national_command(
     from peelkit.report.national import build_national, write_national
 
     started = time.perf_counter()
-    found = load_folder(judgments, cycle) if judgments else demo_judgments(cycle)
     with _reading(warehouse) as con:
         records = compute(con, cycle=cycle)
-        label = "; ".join(data_labels(con)) or None
+        labels = data_labels(con)
+    label = "; ".join(labels) or None
+    found = load_folder(judgments, cycle) if judgments else default_judgments(cycle, labels)
     page = write_national(build_national(records, found, cycle, label), out, pdf=pdf)
     console.print(
         f"The national overview: {page}{' and ' + str(page.with_suffix('.pdf')) if pdf else ''} "
