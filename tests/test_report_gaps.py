@@ -98,13 +98,15 @@ def test_with_allow_gaps_the_front_page_says_what_is_missing(city_html, city_rep
 
 def _sentences(html: str) -> list[str]:
     """The text of every paragraph and list item outside figures, tables and the annex's
-    data rules (where a '—' marks a cell without a value)."""
+    data rules (where a '—' marks a cell without a value), except the tables' legend of
+    that mark ('— : no figure …')."""
     html = re.sub(r'<section id="annex-a".*', "", html, flags=re.S)
     html = re.sub(r"<(figure|table)\b.*?</\1>", "", html, flags=re.S)
-    return [
+    texts = [
         " ".join(re.sub(r"<[^>]+>", "", m).split())
         for m in re.findall(r"<(?:p|li)\b[^>]*>(.*?)</(?:p|li)>", html, flags=re.S)
     ]
+    return [t for t in texts if not t.startswith("— : no figure")]
 
 
 def test_no_sentence_is_built_around_a_missing_value(city_html):
@@ -226,3 +228,53 @@ def test_the_threshold_counts_indicators_without_a_value_for_want_of_data(con):
     assert len(written.missing) == at + base and not written.too_many
     assert len(refused.missing) == at + base + 1 and refused.too_many
     assert {g.reason for g in refused.missing} >= {"planted"}
+
+
+def test_partly_missing_figures_draw_what_there_is_and_name_what_is_not(con):
+    """Every force given a value, then some of the subject's taken away: charts keep the other
+    forces, tables keep their rows with a note, sentences become statements."""
+    from peelkit.report.build import build_report
+    from peelkit.report.document import Figure, Paragraph
+    from peelkit.report.render import html
+
+    full = [
+        dataclasses.replace(
+            r, value=10.0 + n % 7, england_and_wales=12.0, coverage="computed", note=None
+        )
+        for n, r in enumerate(compute(con, cycle=2016))
+    ]
+    series = sorted({r.period for r in full if r.indicator_id == "FIG-1"})
+    gone = {("FIG-6", None), ("FIN-2", None), ("FIG-1", series[0]), ("FIG-1", series[1])}
+    records = [
+        dataclasses.replace(r, value=None, coverage="no data", note="planted gap")
+        if r.force_code == CITY
+        and ((r.indicator_id, None) in gone or (r.indicator_id, r.period) in gone)
+        else r
+        for r in full
+    ]
+    report = build_report(records, None, 2016, None, CITY)
+    figures = {f.indicator: f for f in report.figures()}
+    fig6 = figures["FIG-6"]
+    assert fig6.chart and CITY not in {b.force for b in fig6.chart.bars}
+    assert len(fig6.chart.bars) == 42
+    assert any("City of London Police: no data (planted gap)" in n for n in fig6.notes)
+    assert "City of London Police is not shown (planted gap)" in fig6.alt
+    fig1 = figures["FIG-1"]
+    assert "has a value for 3 of them" in fig1.alt and "—" not in fig1.alt
+    assert any(f"the {series[0]} (planted gap)" in n for n in fig1.notes)
+    numbers = next(s for s in report.walk() if s.id == "force-in-numbers")
+    table = numbers.blocks[0]
+    assert not isinstance(table, Paragraph)
+    assert any("Not available for City of London Police: " in n for n in table.notes)
+    statements = [
+        b.parts[0]
+        for s in report.walk()
+        for b in s.blocks
+        if isinstance(b, Paragraph) and b.role == "missing"
+    ]
+    assert any(
+        str(s).startswith("The share of police-recorded crime with a vulnerable")
+        for s in statements
+    )
+    assert [s for s in _sentences(html(report)) if "—" in s] == []
+    assert all(isinstance(f, Figure) for f in figures.values())
