@@ -514,7 +514,8 @@ def report_command(
         ),
     ] = None,
     folder: Annotated[
-        Path | None, typer.Argument(help="With 'check': the folder of a rendered report.")
+        Path | None,
+        typer.Argument(help="With 'check': a rendered report's folder or its HTML file."),
     ] = None,
     warehouse: WarehouseOpt = DEFAULT_PATH,
     cycle: Annotated[int, typer.Option(help="The inspection cycle.")] = 2016,
@@ -545,7 +546,9 @@ def report_command(
     warehouse."""
     if target == "check":
         if folder is None:
-            raise typer.BadParameter("give the folder of a rendered report", param_hint="FOLDER")
+            raise typer.BadParameter(
+                "give a rendered report's folder or its HTML file", param_hint="FOLDER"
+            )
         _report_check(folder, warehouse)
         return
     if all_forces:
