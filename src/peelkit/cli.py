@@ -693,7 +693,8 @@ def report_command(
         ),
     ] = None,
     folder: Annotated[
-        Path | None, typer.Argument(help="With 'check': the folder of a rendered report.")
+        Path | None,
+        typer.Argument(help="With 'check': a rendered report's folder or its HTML file."),
     ] = None,
     warehouse: WarehouseOpt = DEFAULT_PATH,
     cycle: Annotated[int, typer.Option(help="The inspection cycle.")] = 2016,
@@ -703,7 +704,10 @@ def report_command(
     all_forces: Annotated[bool, typer.Option("--all", help="Every force's report.")] = False,
     judgments: Annotated[
         Path | None,
-        typer.Option(help="A folder of judgments files (default: the demo's, docs/judgments.md)."),
+        typer.Option(
+            help="A folder of judgments files (docs/judgments.md). Default: the demo's on a "
+            "warehouse holding the demo dataset, none on any other."
+        ),
     ] = None,
     pdf: Annotated[bool, typer.Option(help="Also write the PDF (WeasyPrint).")] = True,
     period_end: Annotated[
@@ -719,15 +723,27 @@ def report_command(
             "--rebuild", help="Make every report again, even those whose inputs are unchanged."
         ),
     ] = False,
+    allow_gaps: Annotated[
+        bool,
+        typer.Option(
+            "--allow-gaps",
+            help="Write the report even when the warehouse lacks most of its data (a notice "
+            "on the front page says what is missing); without it, peelkit refuses and says "
+            "what to load.",
+        ),
+    ] = False,
 ) -> None:
     """Write force reports (HTML, PDF, SVG figures, CSV of the numbers): peelkit report FORCE,
-    or --all; 'peelkit report check FOLDER' checks a rendered report against the warehouse."""
+    or --all; 'peelkit report check FOLDER|FILE.html' checks a rendered report against the
+    warehouse."""
     from peelkit.report.run import render_reports
 
     when = _period_end(cycle, period_end)  # a cycle peelkit knows, or a quarter end
     if target == "check":
         if folder is None:
-            raise typer.BadParameter("give the folder of a rendered report", param_hint="FOLDER")
+            raise typer.BadParameter(
+                "give a rendered report's folder or its HTML file", param_hint="FOLDER"
+            )
         _report_check(folder, warehouse)
         return
     if all_forces:
@@ -756,6 +772,7 @@ def report_command(
         done=done,
         period_end=when.end,
         rebuild=rebuild,
+        allow_gaps=allow_gaps,
     )
     kept = sum(r.unchanged for r in made)
     console.print(
@@ -775,23 +792,27 @@ def national_command(
     ),
     judgments: Annotated[
         Path | None,
-        typer.Option(help="A folder of judgments files (default: the demo's)."),
+        typer.Option(
+            help="A folder of judgments files. Default: the demo's on a warehouse holding the "
+            "demo dataset, none on any other."
+        ),
     ] = None,
     pdf: Annotated[bool, typer.Option(help="Also write the PDF (WeasyPrint).")] = True,
 ) -> None:
     """The national overview: every force's grades by question, the distribution of grades,
     and for each indicator the forces ranked with their benchmark verdicts."""
     from peelkit.indicators.engine import compute
-    from peelkit.judgments import demo_judgments, load_folder
+    from peelkit.judgments import default_judgments, load_folder
     from peelkit.report.national import build_national, write_national
     from peelkit.warehouse import data_labels
 
     for_cycle(cycle)  # a cycle peelkit knows, or a clear error
     started = time.perf_counter()
-    found = load_folder(judgments, cycle) if judgments else demo_judgments(cycle)
     with _reading(warehouse) as con:
         records = compute(con, cycle=cycle)
-        label = "; ".join(data_labels(con)) or None
+        labels = data_labels(con)
+    label = "; ".join(labels) or None
+    found = load_folder(judgments, cycle) if judgments else default_judgments(cycle, labels)
     page = write_national(build_national(records, found, cycle, label), out, pdf=pdf)
     console.print(
         f"The national overview: {page}{' and ' + str(page.with_suffix('.pdf')) if pdf else ''} "

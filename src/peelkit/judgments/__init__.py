@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import re
 import tomllib
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -384,11 +385,22 @@ def demo_judgments(cycle: int = 2016) -> dict[str, Judgments]:
     return load_folder(demo_folder(cycle), cycle)
 
 
+def default_judgments(cycle: int, labels: Iterable[str]) -> dict[str, Judgments]:
+    """The judgments a report uses when no folder is given: the demo's, but only on a warehouse
+    holding the demo dataset (its loads carry ``peelkit.synthetic.LABEL``, see
+    ``warehouse.data_labels``); none on any other warehouse, whose reports then say that no
+    judgments were loaded. A report never borrows the demo's grades."""
+    from peelkit.synthetic import LABEL
+
+    return demo_judgments(cycle) if LABEL in labels else {}
+
+
 __all__ = [
     "GRADED",
     "Grade",
     "Judgments",
     "QuestionSet",
+    "default_judgments",
     "demo_judgments",
     "load_folder",
     "load_judgments",

@@ -40,6 +40,7 @@ from peelkit.report.document import (
     Table,
     Who,
 )
+from peelkit.report.gaps import find_gaps
 
 NO_VALUE = "—"
 
@@ -138,7 +139,8 @@ class Builder:
         judgments: Judgments | None,
         layout: layouts.Layout,
     ) -> None:
-        self.records = Records(records)
+        self.all_records = list(records)
+        self.records = Records(self.all_records)
         self.force = force
         self.when = when
         self.cycle = when.cycle
@@ -146,17 +148,15 @@ class Builder:
         self.layout = layout
         self.texts = texts(layout.texts)
         self.book = catalogue()
-        if layout.judged and (judgments is None or when.cycle is None):
-            raise ValueError(f"the {layout.title!r} layout needs the cycle's judgments")
-        self._judgments = judgments
+        if layout.judged and when.cycle is None:
+            raise ValueError(f"the {layout.title!r} layout is a cycle's: give its cycle")
+        self.j = judgments  # None: no inspectors' judgments were loaded for this force
         self.questions = question_set(when.cycle) if when.cycle is not None else None
         self.figure_count = 0
+        self.drawn: set[str] = set()  # the indicators drawn as figures (not replaced)
+        # each statement of what is missing, by id, with the indicators it is about
+        self.stated: dict[int, tuple[Paragraph, frozenset[str]]] = {}
         self.names = reference.force_by_code()
-
-    @property
-    def j(self) -> Judgments:
-        assert self._judgments is not None  # a judged layout: checked when built
-        return self._judgments
 
     # -- spans -------------------------------------------------------------------------------
 
@@ -184,7 +184,7 @@ class Builder:
                 parts.append(self.when.population_rule_text)
             elif key[0] == "year":
                 parts.append(key[1])
-            elif key[0] == "fact":
+            elif key[0] == "fact" and self.j:
                 fact = self.j.facts[key[1]]
                 parts.append(Fact(key[1], f"{fact.value:,}", float(fact.value)))
             elif key[0] == "indicator":
@@ -196,7 +196,49 @@ class Builder:
         return tuple(parts)
 
     def para(self, text: str, role: str = "prose") -> Paragraph:
-        return Paragraph(self.spans(text), role)
+        """Prose with its placeholders filled; prose citing a figure the force has no value
+        of is replaced by the statement of what is missing (never a sentence around a gap)."""
+        parts = self.spans(text)
+        gaps = [p for p in parts if isinstance(p, Num) and p.value is None]
+        if gaps:
+            records = [self.records.get(n.indicator, self.force) for n in gaps]
+            titles = ", ".join(dict.fromkeys(self.book.get(n.indicator).title for n in gaps))
+            return self.missing(f"A passage citing {titles[0].lower() + titles[1:]}", records)
+        return Paragraph(parts, role)
+
+    def once(self, section: Section) -> Section:
+        """The section with each statement of what is missing said once: a sentence's
+        statement is dropped when the figure before it already said the same."""
+        said: set[str] = set()
+        kept: list[Block] = []
+        for block in section.blocks:
+            if isinstance(block, Figure):
+                self.drawn.add(block.indicator)
+            entry = self.stated.get(id(block))
+            if entry is not None and entry[0] is block:
+                about = entry[1]
+                if about and about <= said:
+                    continue
+                said |= about
+            kept.append(block)
+        section.blocks = kept
+        return section
+
+    def missing(self, what: str, records: Iterable[BenchmarkRecord]) -> Paragraph:
+        """The one statement that replaces a sentence, table or figure without values: what
+        is missing and why, from the records' coverage and note."""
+        records = list(records)
+        why = "; ".join(dict.fromkeys(r.note or r.coverage for r in records if r.value is None))
+        why = why if records else "no rows for this force in the warehouse"
+        statement = Paragraph(
+            (
+                f"{what[0].upper() + what[1:]}: not available for {force_phrase(self.force)}"
+                + (f" ({why})." if why else "."),
+            ),
+            "missing",
+        )
+        self.stated[id(statement)] = (statement, frozenset(r.indicator_id for r in records))
+        return statement
 
     def record(self, indicator: str, row: str | None = None) -> BenchmarkRecord:
         return self.records.get(indicator, self.force, row)
@@ -234,11 +276,12 @@ class Builder:
             cycle=self.cycle,
             title=self.title(self.layout.title),
             subtitle=self.title(self.layout.subtitle),
-            published=self._judgments.published or "" if self._judgments else "",
+            published=(self.j.published if self.j else None) or "",
             label=self.label,
             sections=sections,
             period_end=self.when.end.isoformat(),
             stem=self.title(self.layout.file),
+            notice=self.notice(),
         )
 
     def title(self, pattern: str) -> str:
@@ -252,6 +295,19 @@ class Builder:
             "period_end_iso": self.when.end.isoformat(),
         }
         return PLACEHOLDER.sub(lambda m: values[m.group(1)], pattern)
+
+    def notice(self) -> tuple[str, ...]:
+        """The front page's notice of what the report lacks for want of data (report.gaps)."""
+        gaps = find_gaps(self.all_records, self.force)
+        if not gaps.missing:
+            return ()
+        return (
+            f"This report lacks {len(gaps.missing)} of its {gaps.indicators} indicators for "
+            f"{force_phrase(self.force)}: the warehouse does not hold their data. Where a "
+            "figure or sentence would be, the report says what is missing. To complete it, "
+            "load:",
+            *gaps.to_load(),
+        )
 
     def introduction(self) -> Section:
         t = self.texts
@@ -268,10 +324,12 @@ class Builder:
 
     def force_in_numbers(self) -> Section:
         rows = []
+        shown_records = []
         for ind in self.book.indicator:
             if "Force in numbers" not in ind.appears_in or ind.breakdown or ind.series_years:
                 continue
             r = self.record(ind.id)
+            shown_records.append(r)
             rows.append(
                 Row(
                     (
@@ -291,15 +349,55 @@ class Builder:
             notes=(
                 f"{NO_VALUE} : no figure (the force could not supply it, or it is excluded; "
                 "see Annex A).",
+                *self.unavailable_note(shown_records),
             ),
         )
+        if all(r.value is None for r in shown_records):
+            return Section(
+                "force-in-numbers",
+                "Force in numbers",
+                1,
+                [self.missing("The force's figures", shown_records)],
+            )
         return Section("force-in-numbers", "Force in numbers", 1, [table])
+
+    def unavailable_note(
+        self, records: list[BenchmarkRecord], by_period: bool = False
+    ) -> tuple[str, ...]:
+        """A table's note naming its rows the force has no value of, and why."""
+        gone = [
+            (
+                f"the {r.period}"
+                if by_period
+                else self.book.get(r.indicator_id).title
+                + (f" {r.breakdown}" if r.breakdown else "")
+            )
+            + f" ({r.note or r.coverage})"
+            for r in records
+            if r.value is None
+        ]
+        if not gone:
+            return ()
+        return (f"Not available for {self.names[self.force].name}: " + "; ".join(gone) + ".",)
+
+    def against_ew(self, r: BenchmarkRecord, unit: str, ranked: bool) -> tuple[Part, ...]:
+        """The comparison that ends a sentence: England and Wales's value and the verdict, or,
+        without an England and Wales value, that there is none to compare with."""
+        if r.england_and_wales is None:
+            return (f"{unit}; there is no England and Wales figure to compare it with.",)
+        return (
+            f"{unit}, compared with ",
+            num(r, "ew", self.force),
+            f"{unit} across England and Wales; this is {self.compare_words(r, ranked)}.",
+        )
 
     def grade_words(self, grade: str | None) -> str:
         return str(glossary()["grade"].get(grade or "not recorded", grade))
 
     def overview(self) -> Section:
         assert self.questions is not None
+        if self.j is None:
+            return self.overview_without_judgments()
         overall = self.j.overall
         blocks: list[Block] = [GradeBlock(overall.grade, "Overall judgment")]
         if overall.previous_grade:
@@ -328,10 +426,30 @@ class Builder:
             blocks += [self.para(p) for p in overall.overall_summary]
         return Section("overview", f"Overview – {self.questions.headline}", 1, blocks)
 
+    def overview_without_judgments(self) -> Section:
+        assert self.questions is not None
+        rows = tuple(
+            Row((Cell(q.text, header=True), Cell(self.grade_words("not recorded"))))
+            for q in self.questions.question
+        )
+        blocks: list[Block] = [
+            GradeBlock("not recorded", "Overall judgment"),
+            Paragraph(
+                (
+                    "No inspectors' judgments were loaded for "
+                    f"{force_phrase(self.force)} in this cycle: the report shows no grades, "
+                    "findings or recommendations, only the data.",
+                ),
+                "missing",
+            ),
+            Table("grades", "Grades by question", ("Question", "Grade"), rows, comparison=False),
+        ]
+        return Section("overview", f"Overview – {self.questions.headline}", 1, blocks)
+
     def question(self, number: int, part: layouts.Section) -> Section:
         assert self.questions is not None
         q = self.questions.get(number)
-        judged = self.j.question(number)
+        judged = self.j.question(number) if self.j else None
         section = Section(f"question-{number}", q.text, 1)
         if part.blocks:
             section.children.append(self.context(part, level=2))
@@ -385,10 +503,14 @@ class Builder:
             made = self.block(block)
             if made is not None:
                 section.blocks.append(made)
-        return section
+            if isinstance(made, Figure):
+                self.drawn.add(made.indicator)
+        return self.once(section)
 
     def block(self, block: layouts.Block) -> Block | None:
         if block.note is not None:
+            if not set(block.when_drawn) <= self.drawn:
+                return None  # a note about figures that were not drawn
             return Paragraph((glossary()["terms"][block.note],), "note")
         if block.sentence is not None:
             return self.sentence(block)
@@ -406,20 +528,21 @@ class Builder:
         }[block.style or "listed rows"]
         return figure(block.indicator or "")
 
-    def sentence(self, block: layouts.Block) -> Paragraph | None:
-        """A sentence of the layout's pattern, every number and word from one record; the
-        'missing' pattern when the record has no value (or nothing, with ``omit``)."""
+    def sentence(self, block: layouts.Block) -> Paragraph:
+        """A sentence of the layout's pattern, every number and word from one record (its
+        variant '…_without_ew' when there is no England and Wales figure); the statement of
+        what is missing when the record has no value."""
         assert block.indicator is not None and block.sentence is not None
         if block.row is None:
             r: BenchmarkRecord | None = self.record(block.indicator)
         else:
             r = self.records.breakdown(block.indicator, self.force, block.row)
         if r is None or r.value is None:
-            if block.omit:
-                return None
-            pattern = self.layout.sentences["missing"]
-        else:
-            pattern = self.layout.sentences[block.sentence]
+            return self.missing(block.what, [r] if r else [])
+        name = block.sentence
+        if r.england_and_wales is None and f"{name}_without_ew" in self.layout.sentences:
+            name = f"{name}_without_ew"
+        pattern = self.layout.sentences[name]
         parts: list[Part] = []
         at = 0
         for match in PLACEHOLDER.finditer(pattern):
@@ -430,7 +553,7 @@ class Builder:
         parts.append(pattern[at:])
         return Paragraph(tuple(p for p in parts if p != ""))
 
-    def fill(self, key: str, r: BenchmarkRecord | None, block: layouts.Block) -> Part:
+    def fill(self, key: str, r: BenchmarkRecord, block: layouts.Block) -> Part:
         """One placeholder of a sentence pattern (layout.SENTENCE_PLACEHOLDERS)."""
         if key in ("what", "What"):
             return block.what[0].upper() + block.what[1:] if key == "What" else block.what
@@ -438,10 +561,6 @@ class Builder:
             return force_phrase(self.force, start=key == "Force")
         if key == "unit":
             return block.unit
-        if r is None:
-            return f"no {block.indicator} row {block.row}" if key == "reason" else NO_VALUE
-        if key == "reason":
-            return r.coverage + (f"; {r.note}" if r.note else "")
         if key in ("period", "Period"):
             return r.period[0].upper() + r.period[1:] if key == "Period" else r.period
         if key in ("earlier", "later"):
@@ -477,10 +596,12 @@ class Builder:
             words.append("HMIC data return")
         return "Source: " + ", ".join(dict.fromkeys(words))
 
-    def exclusion_notes(self, records: list[BenchmarkRecord]) -> tuple[str, ...]:
+    def exclusion_notes(
+        self, records: list[BenchmarkRecord], subject_too: bool = False
+    ) -> tuple[str, ...]:
         notes = []
         for r in records:
-            if r.value is None and r.force_code != self.force:
+            if r.value is None and (subject_too or r.force_code != self.force):
                 notes.append(
                     f"{self.names[r.force_code].name}: {r.coverage}"
                     + (f" ({r.note})" if r.note else "")
@@ -489,13 +610,20 @@ class Builder:
             return ()
         return ("Not shown (never as zero): " + "; ".join(notes) + ".",)
 
-    def bars_figure(self, indicator: str) -> Figure:
+    def bars_figure(self, indicator: str) -> Block:
+        """Every force's value as a bar. Forces without a value are named, never drawn; when
+        the subject force has none, the chart draws the others and says so; when no force
+        has one, the statement of what is missing replaces the figure."""
         ind = self.book.get(indicator)
-        number = self.next_figure()
         records = self.records.all_forces(indicator)
         subject = self.record(indicator)
+        number = self.next_figure()  # numbers are stable: Figure N is always the same figure
+        if all(r.value is None for r in records):
+            return self.missing(ind.title, [subject])
         bars = []
         for r in sorted(records, key=lambda r: (r.value is None, -(r.value or 0))):
+            if r.force_code == self.force and r.value is None:
+                continue  # said in the notes and the text alternative, never an empty bar
             bars.append(
                 Bar(
                     r.force_code,
@@ -515,13 +643,19 @@ class Builder:
             f"figure-{number}-data", f"Figure {number} data", ("Force", ind.unit), tuple(rows)
         )
         valued = [b for b in bars if b.num.value is not None]
+        absent = subject.value is None
+        name = self.names[self.force].name
+        mine = (
+            f"{name} is not shown ({subject.note or subject.coverage})"
+            if absent
+            else f"{name}: {subject_text(subject, ind)}"
+        )
         alt = (
             f"Bar chart of {ind.title.lower()} ({ind.unit}) for {len(valued)} forces, "
-            f"highest first. {self.names[self.force].name}: {subject_text(subject, ind)}; "
-            f"England and Wales: {ew.text}. Highest: {valued[0].name} "
+            f"highest first. {mine}; "
+            + (f"England and Wales: {ew.text}. " if ew.value is not None else "")
+            + f"Highest: {valued[0].name} "
             f"({valued[0].num.text}); lowest: {valued[-1].name} ({valued[-1].num.text})."
-            if valued
-            else f"No force has a value of {ind.title.lower()}."
         )
         return Figure(
             number=number,
@@ -530,16 +664,20 @@ class Builder:
             table=table,
             chart=Chart("bars", ind.unit, tuple(bars), ew),
             alt=alt,
-            notes=self.exclusion_notes(records) + ind.caveats[:1],
+            notes=self.exclusion_notes(records, subject_too=absent) + ind.caveats[:1],
             source=self.source(ind),
             period=subject.period,
             unit=ind.unit,
         )
 
-    def series_figure(self, indicator: str) -> Figure:
+    def series_figure(self, indicator: str) -> Block:
+        """The force beside England and Wales over the years; the statement of what is
+        missing when the force has no value in any year."""
         ind = self.book.get(indicator)
-        number = self.next_figure()
         series = self.records.series(indicator, self.force)
+        number = self.next_figure()
+        if all(r.value is None for r in series):
+            return self.missing(ind.title, series)
         points = tuple(
             (r.period, num(r, "force", self.force), num(r, "ew", self.force)) for r in series
         )
@@ -550,11 +688,19 @@ class Builder:
             ("Period", self.names[self.force].name, "England and Wales"),
             rows,
         )
+        complete = all(f.value is not None and e.value is not None for _, f, e in points)
+        valued = [(p, f) for p, f, _ in points if f.value is not None]
         alt = (
             f"Line chart of {ind.title.lower()} ({ind.unit}) over {len(points)} years for "
             f"{self.names[self.force].name} and England and Wales: from {points[0][1].text} and "
             f"{points[0][2].text} in the {points[0][0]} to {points[-1][1].text} and "
             f"{points[-1][2].text} in the {points[-1][0]}."
+            if complete
+            else f"Line chart of {ind.title.lower()} ({ind.unit}) over {len(points)} years for "
+            f"{self.names[self.force].name} and England and Wales. "
+            f"{self.names[self.force].name} has a value for {len(valued)} of them: "
+            f"{valued[0][1].text} in the {valued[0][0]} to {valued[-1][1].text} in the "
+            f"{valued[-1][0]}."
         )
         year = series[-1].population_year
         return Figure(
@@ -564,7 +710,8 @@ class Builder:
             table=table,
             chart=Chart("series", ind.unit, series=points),
             alt=alt,
-            notes=(f"Every year's rate uses the mid-{year} population.",) if year else (),
+            notes=((f"Every year's rate uses the mid-{year} population.",) if year else ())
+            + self.unavailable_note(list(series), by_period=True),
             source=self.source(ind),
             period=series[-1].period,
             unit=ind.unit,
@@ -572,11 +719,13 @@ class Builder:
 
     def pair_table_figure(
         self, indicators: list[str], title: str, notes: tuple[str, ...] = ()
-    ) -> Figure:
+    ) -> Block:
         number = self.next_figure()
+        records = [self.record(i) for i in indicators]
+        if all(r.value is None for r in records):
+            return self.missing(title, records)
         rows = []
-        for i in indicators:
-            r = self.record(i)
+        for i, r in zip(indicators, records, strict=True):
             rows.append(
                 Row(
                     (
@@ -603,15 +752,16 @@ class Builder:
             chart=None,
             alt=f"Table of {title.lower()} for {self.names[self.force].name} and England and "
             "Wales.",
-            notes=notes,
+            notes=notes + self.unavailable_note(records),
             source=self.source(self.book.get(indicators[0])),
             period=first.period,
             unit=self.book.get(indicators[0]).unit,
         )
 
-    def figure_4(self, indicator: str) -> Figure:
+    def figure_4(self, indicator: str) -> Block:
         ind = self.book.get(indicator)
         number = self.next_figure()
+        mine: list[BenchmarkRecord] = []
         outcome = {str(o.number): o for o in reference.outcome_types()}
         labels = glossary()["figure_4_rows"]
         rows: list[Row] = []
@@ -641,6 +791,7 @@ class Builder:
                 label, kind, number_text = key, "total", ""
             if r is None:
                 continue
+            mine.append(r)
             if entry.get("blank"):
                 cells = (Cell(number_text), Cell(label, header=True), Cell(""), Cell(""))
             else:
@@ -648,6 +799,8 @@ class Builder:
                 shown_rows[str(key)] = (force_num.text, ew_num.text)
                 cells = (Cell(number_text), Cell(label, header=True), Cell(force_num), Cell(ew_num))
             rows.append(Row(cells, kind))
+        if all(r.value is None for r in mine):
+            return self.missing(ind.title, mine[-1:])
         notes = [n for n in (footnote,) if n]
         if not self.figure_4_adds_up(shown_rows):
             notes.append(glossary()["terms"]["rounding"])
@@ -708,14 +861,18 @@ class Builder:
                     return False
         return True
 
-    def figure_8(self, indicator: str) -> Figure:
+    def figure_8(self, indicator: str) -> Block:
         ind = self.book.get(indicator)
         number = self.next_figure()
+        found = [
+            (label, self.records.breakdown(indicator, self.force, key))
+            for key, label in glossary()["figure_8_rows"].items()
+        ]
+        mine = [(label, r) for label, r in found if r is not None]
+        if all(r.value is None for _, r in mine):
+            return self.missing(ind.title, [r for _, r in mine])
         rows = []
-        for key, label in glossary()["figure_8_rows"].items():
-            r = self.records.breakdown(indicator, self.force, key)
-            if r is None:
-                continue
+        for label, r in mine:
             rows.append(
                 Row(
                     (
@@ -749,7 +906,7 @@ class Builder:
             unit=ind.unit,
         )
 
-    def figure_10(self, indicator: str) -> Figure:
+    def figure_10(self, indicator: str) -> Block:
         ind = self.book.get(indicator)
         number = self.next_figure()
         mine = sorted(
@@ -760,6 +917,8 @@ class Builder:
             ),
             key=lambda r: -(r.england_and_wales or 0),
         )
+        if all(r.value is None for r in mine):
+            return self.missing(ind.title, mine)
         rows = [
             Row(
                 (
@@ -822,7 +981,7 @@ class Builder:
             [self.para(p) for p in t["annex_intro"]],
             names_forces=True,
         )
-        if self._judgments and "case_files_reviewed" in self.j.facts:
+        if self.j and "case_files_reviewed" in self.j.facts:
             s.children.append(
                 Section("annex-a-files", "Review of crime files", 2, [self.para(t["case_files"])])
             )
@@ -886,15 +1045,20 @@ def _add(texts_: Iterable[str]) -> Decimal:
 
 def build_report(
     records: Iterable[BenchmarkRecord],
-    judgments: Judgments,
+    judgments: Judgments | None,
     cycle: int = 2016,
     label: str | None = None,
+    force: str | None = None,
 ) -> Report:
-    """The force report of ``judgments.force`` in ``cycle``, from the benchmark records of
-    every force (charts compare forces) and the inspectors' judgments."""
+    """The force report of ``force`` (by default ``judgments.force``) in ``cycle``, from the
+    benchmark records of every force (charts compare forces) and the inspectors' judgments
+    (None: none were loaded, and the report says so)."""
+    code = force or (judgments.force if judgments else None)
+    if code is None:
+        raise ValueError("build_report needs the force when there are no judgments")
     when = for_cycle(cycle)
     layout = layouts.layout_for(cycle)
-    return Builder(records, judgments.force, when, label, judgments, layout).build()
+    return Builder(records, code, when, label, judgments, layout).build()
 
 
 def build_profile(

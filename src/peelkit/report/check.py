@@ -10,7 +10,9 @@ disagree:
 - a group row of Figure 4 that is not the sum of its members, or displayed members that do
   not add up to the displayed group without a note saying so;
 - a fact (e.g. case files reviewed) shown with two different values;
-- one label for two measures: a row labelled with one indicator's title showing another's.
+- one label for two measures: a row labelled with one indicator's title showing another's;
+- a sentence built around a missing value: a number with no value in the prose, or a "—"
+  where a sentence (or a figure's text alternative) would put a number ("from — and —").
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ from peelkit.indicators.engine import BenchmarkRecord, compute
 from peelkit.judgments import _any_of, _names
 
 ROUNDING_NOTE = "may not sum due to rounding"
+NO_VALUE = "—"
+# A "—" standing where a sentence puts a number: after a word that takes one ("by —", "was —",
+# "from — and —"), and before a space, punctuation or the end.
+GAP_IN_SENTENCE = re.compile(
+    r"\b(?:by|was|were|is|are|of|from|and|to|at|than|with|be)\s+" + NO_VALUE + r"(?=[\s.,;:)]|$)"
+)
 
 
 @dataclass
@@ -53,6 +61,7 @@ class _Page(HTMLParser):
     # every table row: its row header's text and the indicators of the numbers in it
     labelled: list[tuple[_Element, set[str]]] = field(default_factory=list)
     headings: list[str] = field(default_factory=list)
+    alts: list[str] = field(default_factory=list)  # the figures' text alternatives
 
     def __post_init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -68,6 +77,8 @@ class _Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs_list: list[tuple[str, str | None]]) -> None:
         attrs = {k: v or "" for k, v in attrs_list}
+        if tag == "img" and attrs.get("alt"):
+            self.alts.append(" ".join(attrs["alt"].split()))
         if tag in ("img", "meta", "br", "link"):
             if "id" in attrs:
                 self.ids.add(attrs["id"])
@@ -123,6 +134,8 @@ class _Page(HTMLParser):
                 self.prose.append(text)
             if tag in ("h3", "h4"):
                 self.headings.append(text)
+            if tag == "p" and "alt" in element.attrs.get("class", "").split() and text:
+                self.alts.append(text)
             if tag == "p" and element.figure and "note" in element.attrs.get("class", ""):
                 self.notes.setdefault(element.figure, []).append(text)
 
@@ -132,8 +145,14 @@ class _Page(HTMLParser):
 
 
 def check_report(folder: Path, con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Every disagreement between the rendered report in ``folder`` and its data."""
-    pages = sorted(folder.glob("*.html"))
+    """Every disagreement between the rendered report in ``folder`` (or the report's HTML
+    file itself) and its data."""
+    if folder.is_file():
+        if folder.suffix.lower() not in (".html", ".htm"):
+            return [f"{folder}: not a report's HTML file (give the .html file or its folder)"]
+        pages = [folder]
+    else:
+        pages = sorted(folder.glob("*.html"))
     if not pages:
         return [f"{folder}: no report (.html) in this folder"]
     problems: list[str] = []
@@ -163,6 +182,7 @@ def check_html(text: str, con: duckdb.DuckDBPyConnection, name: str = "report") 
     problems += _figure_4(parser, name)
     problems += _facts(parser, name)
     problems += _labels(parser, name)
+    problems += _gaps_in_sentences(parser, name)
     return problems
 
 
@@ -292,5 +312,27 @@ def _labels(page: _Page, name: str) -> list[str]:
             problems.append(
                 f"{name}: the label {header.text.strip()!r} names {owner} but its row shows "
                 f"{', '.join(sorted(indicators))}: one label, one measure"
+            )
+    return problems
+
+
+def _gaps_in_sentences(page: _Page, name: str) -> list[str]:
+    """A report never builds a sentence around a number it does not have: it says what is
+    missing instead (docs/report.md)."""
+    problems = []
+    for e in page.data:
+        a = e.attrs
+        empty = a.get("value", "") == "" or e.text.strip() in ("", NO_VALUE)
+        if "data-indicator" in a and not e.comparison and empty:
+            problems.append(
+                f"{name}: a sentence is built around a missing value "
+                f"({a['data-indicator']}{' ' + a['data-row'] if a.get('data-row') else ''} "
+                f"has none); say what is missing instead"
+            )
+    for text in dict.fromkeys([*page.prose, *page.alts]):
+        if GAP_IN_SENTENCE.search(text):
+            problems.append(
+                f"{name}: a sentence is built around a missing value ({NO_VALUE!r} where a "
+                f"number belongs): {text[:90]!r}"
             )
     return problems

@@ -158,6 +158,8 @@ class Report:
     sections: list[Section]
     period_end: str = ""  # ISO date: the data the report's records were computed to
     stem: str = ""  # the name of its files, from the layout
+    # what the report lacks for want of data, said on its front page (peelkit.report.gaps)
+    notice: tuple[str, ...] = ()
 
     def walk(self) -> list[Section]:
         return [s for top in self.sections for s in top.walk()]

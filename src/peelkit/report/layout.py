@@ -39,7 +39,6 @@ SENTENCE_PLACEHOLDERS = frozenset(
         "unit",  # the block's unit words (" percent")
         "what",  # the block's description of the measure
         "What",
-        "reason",  # a missing value: the record's coverage and note
     }
 )
 TITLE_PLACEHOLDERS = frozenset(
@@ -72,7 +71,7 @@ class Block(_Strict):
     what: str = ""
     unit: str = ""
     ranked: bool = False  # compare by HMIC's rank verdict, not the interval verdict
-    omit: bool = False  # leave the sentence out when its record has no value
+    when_drawn: tuple[str, ...] = ()  # a note shown only when these indicators are drawn
 
     @model_validator(mode="after")
     def _one_kind(self) -> Block:
@@ -120,8 +119,14 @@ class Layout(_Strict):
             _check(getattr(self, key), TITLE_PLACEHOLDERS, key)
         for name, pattern in self.sentences.items():
             _check(pattern, SENTENCE_PLACEHOLDERS, f"sentences.{name}")
-        if "missing" not in self.sentences:
-            raise ValueError("sentences.missing: say how a sentence without a value reads")
+        for name, pattern in self.sentences.items():
+            uses_ew = "{ew}" in pattern or "{ew_went}" in pattern
+            variant = f"{name}_without_ew"
+            if uses_ew and not name.endswith("_without_ew") and variant not in self.sentences:
+                raise ValueError(
+                    f"sentences.{name} names England and Wales: add sentences.{variant} for a "
+                    "record without an England and Wales figure"
+                )
         for n, s in enumerate(self.section):
             if s.heading:
                 _check(s.heading, TITLE_PLACEHOLDERS, f"section {n + 1} heading")

@@ -46,10 +46,15 @@ def build_national(
     questions = question_set(cycle)
     names = reference.force_by_code()
     words = glossary()["grade"]
-    forces = sorted(judgments, key=lambda c: names[c].name)
+    forces = sorted(
+        {f.code for f in reference.territorial_forces()} | set(judgments),
+        key=lambda c: names[c].name,
+    )
 
     def grade(code: str, number: int | None) -> str:
-        j = judgments[code]
+        j = judgments.get(code)
+        if j is None:
+            return "not recorded"  # no judgments loaded for this force: never borrowed
         if number is None:
             return j.overall.grade
         q = j.question(number)
@@ -105,8 +110,23 @@ def build_national(
             for q in questions.question
         ],
     )
+    unjudged = [c for c in forces if c not in judgments]
+    said: list[Paragraph] = []
+    if unjudged:
+        said.append(
+            Paragraph(
+                (
+                    "No inspectors' judgments were loaded for this cycle: every grade reads "
+                    "'Not recorded'."
+                    if len(unjudged) == len(forces)
+                    else f"No inspectors' judgments were loaded for {len(unjudged)} of the "
+                    f"{len(forces)} forces in this cycle: their grades read 'Not recorded'.",
+                ),
+                "missing",
+            )
+        )
     grades_section = Section(
-        "grades", "Grades", 1, [grades_table, distribution], [key], names_forces=True
+        "grades", "Grades", 1, [*said, grades_table, distribution], [key], names_forces=True
     )
     indicator_sections = []
     book = catalogue()

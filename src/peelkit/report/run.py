@@ -18,9 +18,10 @@ from pathlib import Path
 from peelkit import reference
 from peelkit.indicators.engine import BenchmarkRecord, compute
 from peelkit.indicators.periods import PeriodEnd, for_cycle, for_date
-from peelkit.judgments import Judgments, demo_judgments, load_folder
+from peelkit.judgments import Judgments, default_judgments, load_folder
 from peelkit.report import cache
 from peelkit.report.build import build_profile, build_report
+from peelkit.report.gaps import refuse_gaps
 from peelkit.report.render import ReportFiles, write_report
 from peelkit.warehouse import data_labels, open_read_only
 
@@ -74,10 +75,10 @@ def _render_one(force: str) -> Rendered:
         kept = cache.unchanged(folder, digest)
         if kept is not None:
             return Rendered(force, kept, time.perf_counter() - started, kept.pages, True)
-    if work.when.cycle is None or judged is None:
+    if work.when.cycle is None:
         report = build_profile(work.records, force, work.when, work.label)
     else:
-        report = build_report(work.records, judged, work.when.cycle, work.label)
+        report = build_report(work.records, judged, work.when.cycle, work.label, force)
     files = write_report(report, folder, pdf=work.pdf)
     cache.record(folder, digest, files)
     return Rendered(force, files, time.perf_counter() - started, files.pages)
@@ -99,17 +100,29 @@ def render_reports(
     done: Callable[[Rendered], None] = lambda _: None,
     period_end: date | None = None,
     rebuild: bool = False,
+    allow_gaps: bool = False,
 ) -> list[Rendered]:
     """Write the reports of ``forces`` under ``out/<force>/``: for ``cycle``, or for the data to
-    ``period_end`` (a data profile, unless it is a cycle's period end)."""
+    ``period_end`` (a data profile, unless it is a cycle's period end). Without
+    ``allow_gaps``, refuse (saying what to load) when the warehouse lacks most of a report's
+    data (report.gaps)."""
     when = for_date(period_end) if period_end is not None else for_cycle(cycle)
-    cycle = when.cycle or cycle
+    con = open_read_only(warehouse)
+    try:
+        records = compute(con, period_end=when.end)
+        labels = data_labels(con)
+    finally:
+        con.close()
+    label = "; ".join(labels) or None
+    if not allow_gaps:
+        refuse_gaps(records, forces, when.title)
     judgments: dict[str, Judgments] = {}
     if when.cycle is not None:
-        judgments = (
-            load_folder(judgments_folder, cycle) if judgments_folder else demo_judgments(cycle)
-        )
-    missing = [f for f in forces if when.cycle is not None and f not in judgments]
+        if judgments_folder:
+            judgments = load_folder(judgments_folder, when.cycle)
+        else:
+            judgments = default_judgments(when.cycle, labels)
+    missing = [f for f in forces if f not in judgments] if judgments_folder and when.cycle else []
     if missing:
         names = ", ".join(reference.force_by_code()[f].name for f in missing)
         from peelkit.errors import InputError
@@ -118,12 +131,6 @@ def render_reports(
             f"No judgments for {names} in {cycle}. Add a judgments file (docs/judgments.md) or "
             "a row in overall-grades.csv to the judgments folder."
         )
-    con = open_read_only(warehouse)
-    try:
-        records = compute(con, period_end=when.end)
-        label = "; ".join(data_labels(con)) or None
-    finally:
-        con.close()
     work = _Work(records, judgments, out, when, label, pdf, _records_digest(records), rebuild)
     results: list[Rendered] = []
     workers = workers or min(len(forces), os.cpu_count() or 1)
