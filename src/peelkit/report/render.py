@@ -48,11 +48,18 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def html(report: Report) -> str:
+def html(report: Report, printed: bool = False) -> str:
+    """The report's HTML page. ``printed``: the page WeasyPrint paginates, without what the
+    stylesheet hides in print (each chart's data table), so that WeasyPrint does not parse and
+    style it for nothing: the PDF is the same."""
     css = resources.files("peelkit.report").joinpath("templates", "report.css").read_text("utf-8")
     template = _environment().get_template("report.html.j2")
     return template.render(
-        report=report, css=css, version=__version__, grade_words=glossary()["grade"]
+        report=report,
+        css=css,
+        version=__version__,
+        grade_words=glossary()["grade"],
+        printed=printed,
     )
 
 
@@ -101,9 +108,10 @@ def write_report(
         from weasyprint import HTML
 
         pdf_path = folder / f"{stem}.pdf"
-        document = HTML(filename=str(page), base_url=str(folder), media_type="print").render(
-            font_config=_fonts()
-        )
+        # base_url is the page's own path, so that the figures resolve beside it
+        document = HTML(
+            string=html(report, printed=True), base_url=str(page), media_type="print"
+        ).render(font_config=_fonts())
         document.write_pdf(str(pdf_path))
         pages = len(document.pages)
     return ReportFiles(page, pdf_path, tuple(svgs), numbers, pages)
