@@ -100,12 +100,12 @@ class MidYearEstimates(Format):
             except UnreadableFile:
                 return False
             return found is not None and _mye2_at(found[1]) is not None
-        text = head.decode("utf-8-sig", errors="replace")
+        # only the first lines can hold the header: the rest of the head is not parsed
+        text = "\n".join(head[:8192].decode("utf-8-sig", errors="replace").splitlines()[:15])
         try:
             lines = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text, newline=""))]
         except csv.Error:
             return False  # not CSV this reader can read: the CSV formats will say why
-        lines = lines[:15]
         if lines and lines[0] and MYEB_CODE.match(lines[0][0]):
             return _myeb_years(lines[0]) is not None
         return _mye2_at(lines) is not None
