@@ -17,9 +17,6 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from odf.opendocument import OpenDocumentSpreadsheet
-from odf.table import Table, TableCell, TableRow
-from odf.text import P
 
 from peelkit import reference
 from peelkit.errors import InputError
@@ -27,6 +24,7 @@ from peelkit.indicators.engine import COMPUTED, compute
 from peelkit.indicators.explain import explain
 from peelkit.ingest import ingest
 from peelkit.warehouse import open_warehouse, snapshot
+from tests.test_readers import write_ods
 
 LOOKUP = (
     "ons-geography/Local_Authority_District_to_Community_Safety_Partnerships_to_Police_Force_"
@@ -97,22 +95,9 @@ def write_csv(path: Path, rows: list[list[object]]) -> Path:
     return path
 
 
-def write_ods(path: Path, sheet: str, rows: list[list[object]]) -> Path:
-    doc = OpenDocumentSpreadsheet()
-    table = Table(name=sheet)
-    for row in rows:
-        tr = TableRow()
-        for value in row:
-            if isinstance(value, int):
-                cell = TableCell(valuetype="float", value=value)
-            else:
-                cell = TableCell(valuetype="string")
-            cell.addElement(P(text=str(value)))
-            tr.addElement(cell)
-        table.addElement(tr)
-    doc.spreadsheet.addElement(Table(name="Contents"))
-    doc.spreadsheet.addElement(table)
-    doc.save(str(path))
+def write_mye2_ods(path: Path, sheet: str, rows: list[list[object]]) -> Path:
+    """The MYE2 sheet in a workbook, after a contents sheet, as ONS publishes it."""
+    write_ods(path, {"Contents": [], sheet: rows})
     return path
 
 
@@ -140,7 +125,7 @@ def test_the_mye2_table_is_summed_to_force_areas_through_the_lookup(real_data, t
     if form == "csv":
         estimates = write_csv(tmp_path / "ukmidyearestimates2017.csv", rows)
     else:
-        estimates = write_ods(tmp_path / "ukmidyearestimates2017.ods", "MYE2 - All", rows)
+        estimates = write_mye2_ods(tmp_path / "ukmidyearestimates2017.ods", "MYE2 - All", rows)
     con = open_warehouse(tmp_path / "w.duckdb")
     report = ingest(con, [estimates, real_data / LOOKUP])  # either order: the lookup loads first
     kinds = {f.kind for f in report.loaded}
