@@ -105,3 +105,26 @@ class DemoRun:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     return DemoRun(tmp_path_factory.mktemp("demo"))
+
+
+REAL_PRC = Path("home-office-prc") / "prc-pfa-mar2013-onwards-tables201718.csv"
+
+
+def real_prc_with_populations(
+    real_data: Path, folder: Path, populations: dict[str, tuple[int, int]]
+) -> duckdb.DuckDBPyConnection:
+    """A warehouse holding the real 2017/18 recorded crime table and, as peelkit's population
+    CSV, the given force populations: {force code: (year, people)}."""
+    population = folder / "population.csv"
+    population.write_text(
+        "code,year,population,households,source\n"
+        + "".join(
+            f"{code},{year},{people},,test figure\n" for code, (year, people) in populations.items()
+        ),
+        encoding="utf-8",
+    )
+    from peelkit.ingest import ingest
+
+    con = open_warehouse(folder / "w.duckdb")
+    ingest(con, [real_data / REAL_PRC, population])
+    return con

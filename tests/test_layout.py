@@ -10,14 +10,12 @@ import pytest
 from peelkit.errors import ReferenceDataError
 from peelkit.indicators.engine import compute
 from peelkit.indicators.periods import for_date
-from peelkit.ingest import ingest
 from peelkit.report.build import build_profile
 from peelkit.report.document import Figure, Paragraph
 from peelkit.report.layout import layout, layout_for, parse_layout
 from peelkit.report.render import write_report
-from peelkit.warehouse import open_warehouse
+from tests.conftest import real_prc_with_populations
 
-PRC = "home-office-prc/prc-pfa-mar2013-onwards-tables201718.csv"
 KENT = "E23000032"
 
 MINIMAL = """
@@ -69,13 +67,7 @@ def test_a_layout_is_checked_when_read(old, new, complaint):
 @pytest.fixture(scope="module")
 def real_profile(real_data, tmp_path_factory):
     folder = tmp_path_factory.mktemp("profile")
-    population = folder / "population.csv"
-    population.write_text(
-        f"code,year,population,households,source\n{KENT},2017,1830000,,test figure\n",
-        encoding="utf-8",
-    )
-    con = open_warehouse(folder / "w.duckdb")
-    ingest(con, [real_data / PRC, population])
+    con = real_prc_with_populations(real_data, folder, {KENT: (2017, 1_830_000)})
     when = for_date(date(2018, 3, 31))
     records = compute(con, period_end=when.end)
     return con, records, when, folder

@@ -24,10 +24,8 @@ from peelkit.indicators.periods import (
     parse_period_end,
     quarters_text,
 )
-from peelkit.ingest import ingest
-from peelkit.warehouse import open_warehouse
+from tests.conftest import REAL_PRC, real_prc_with_populations
 
-PRC = "home-office-prc/prc-pfa-mar2013-onwards-tables201718.csv"
 KENT, CITY, MET = "E23000032", "E23000034", "E23000001"
 
 
@@ -100,23 +98,16 @@ def test_quarters_are_named_as_runs():
 def real_2018(real_data, tmp_path_factory):
     """The real 2017/18 recorded crime table, and mid-2017 populations for two forces only."""
     folder = tmp_path_factory.mktemp("real-2018")
-    population = folder / "population.csv"
-    population.write_text(
-        "code,year,population,households,source\n"
-        f"{KENT},2017,1830000,,test figure\n"
-        f"{MET},2017,8800000,,test figure\n",
-        encoding="utf-8",
+    return real_prc_with_populations(
+        real_data, folder, {KENT: (2017, 1_830_000), MET: (2017, 8_800_000)}
     )
-    con = open_warehouse(folder / "w.duckdb")
-    ingest(con, [real_data / PRC, population])
-    return con
 
 
 def _independent_totals(real_data) -> dict[str, int]:
     """Crime excluding fraud per force in 2017/18, summed straight from the file."""
     totals: dict[str, int] = defaultdict(int)
     aliases = reference.force_aliases()
-    with (real_data / PRC).open(encoding="utf-8", newline="") as fh:
+    with (real_data / REAL_PRC).open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             if row["Offence Group"] == "Fraud offences":
                 continue
@@ -166,13 +157,7 @@ def test_every_missing_value_names_its_missing_input(real_2018):
 
 
 def test_a_population_of_another_year_is_named_as_loaded(real_data, tmp_path):
-    population = tmp_path / "population.csv"
-    population.write_text(
-        f"code,year,population,households,source\n{KENT},2015,1800000,,test figure\n",
-        encoding="utf-8",
-    )
-    con = open_warehouse(tmp_path / "w.duckdb")
-    ingest(con, [real_data / PRC, population])
+    con = real_prc_with_populations(real_data, tmp_path, {KENT: (2015, 1_800_000)})
     [kent] = [
         r
         for r in compute(con, period_end=date(2018, 3, 31), indicator_ids=["FIN-2"])

@@ -17,7 +17,13 @@ from rich.table import Table
 
 from peelkit import reference
 from peelkit.errors import PeelkitError
-from peelkit.indicators.periods import PeriodEnd, for_cycle, for_date, quarters_text
+from peelkit.indicators.periods import (
+    PeriodEnd,
+    consecutive,
+    for_cycle,
+    for_date,
+    quarters_text,
+)
 from peelkit.warehouse import DEFAULT_PATH
 
 # Commands start fast: the libraries a command needs (DuckDB, Arrow, Ibis, scipy, matplotlib,
@@ -297,16 +303,11 @@ def _runs(kind: str, starts: list[date], periods: list[str]) -> str:
     step = {"month": 1, "year": 12}.get(kind)
     if step is None:
         return ", ".join(periods)
-    runs: list[list[str]] = []
-    previous: date | None = None
-    for start, period in zip(starts, periods, strict=True):
-        index = start.year * 12 + start.month
-        if previous is not None and index - (previous.year * 12 + previous.month) == step:
-            runs[-1].append(period)
-        else:
-            runs.append([period])
-        previous = start
-    return ", ".join(r[0] if len(r) == 1 else f"{r[0]} to {r[-1]}" for r in runs)
+    name = dict(zip(starts, periods, strict=True))
+    return ", ".join(
+        name[r[0]] if len(r) == 1 else f"{name[r[0]]} to {name[r[-1]]}"
+        for r in consecutive(starts, step)
+    )
 
 
 class _reading:

@@ -91,16 +91,21 @@ def quarter_name(quarter_start: date) -> str:
     return f"{year}/{(year + 1) % 100:02d} Q{number}"
 
 
+def consecutive(starts: list[date], months: int) -> list[list[date]]:
+    """Sorted period starts grouped into runs ``months`` apart (months, quarters, years)."""
+    runs: list[list[date]] = []
+    for start in sorted(starts):
+        if runs and _months_before(runs[-1][-1], -months) == _month_end(start.year, start.month):
+            runs[-1].append(start)
+        else:
+            runs.append([start])
+    return runs
+
+
 def quarters_text(starts: list[date]) -> str:
     """Quarters as runs: '2016/17 Q1–Q4', '2015/16 Q3–2016/17 Q2', '2016/17 Q1, Q3'."""
-    runs: list[list[date]] = []
-    for q in sorted(starts):
-        if runs and _next_quarter(runs[-1][-1]) == q:
-            runs[-1].append(q)
-        else:
-            runs.append([q])
     said = []
-    for run in runs:
+    for run in consecutive(starts, 3):
         first, last = quarter_name(run[0]), quarter_name(run[-1])
         if first == last:
             said.append(first)
@@ -109,11 +114,6 @@ def quarters_text(starts: list[date]) -> str:
         else:
             said.append(f"{first}–{last}")
     return ", ".join(said)
-
-
-def _next_quarter(q: date) -> date:
-    month = q.month + 3
-    return q.replace(year=q.year + (month - 1) // 12, month=(month - 1) % 12 + 1)
 
 
 @dataclass(frozen=True)
