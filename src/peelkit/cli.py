@@ -8,12 +8,9 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
-from rich.padding import Padding
-from rich.table import Table
 
 from peelkit import reference
 from peelkit.errors import PeelkitError
@@ -31,7 +28,9 @@ from peelkit.warehouse import DEFAULT_PATH
 # checks).
 if TYPE_CHECKING:
     import duckdb
+    from rich.console import Console
     from rich.progress import TaskID
+    from rich.table import Table
 
     from peelkit.ingest import IngestReport
     from peelkit.report.run import Rendered
@@ -44,8 +43,35 @@ app = typer.Typer(
 )
 # Tables fit the terminal, and 100 columns when the output goes to a file or a pipe (data for
 # other programs: --format csv, json or parquet).
-console = Console(width=None if sys.stdout.isatty() else 100)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 100)
+# Rich is imported on first use: forces, formats and query print plain lines and never pay
+# for it.
+
+
+class _LazyConsole:
+    """A rich Console made when something is first printed through it."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            stream = sys.stderr if self._stderr else sys.stdout
+            self._console = Console(stderr=self._stderr, width=None if stream.isatty() else 100)
+        return getattr(self._console, name)
+
+
+console = cast("Console", _LazyConsole(stderr=False))
+err = cast("Console", _LazyConsole(stderr=True))
+
+
+def _table(**options: Any) -> Table:
+    from rich.table import Table
+
+    return Table(**options)
+
 
 WarehouseOpt = Annotated[Path, typer.Option("--warehouse", "-w", help="The DuckDB warehouse file.")]
 
@@ -142,7 +168,7 @@ def ingest_command(
 
 
 def _print_report(report: IngestReport) -> None:
-    table = Table(title=f"Ingest into the warehouse ({report.seconds:.1f} s)")
+    table = _table(title=f"Ingest into the warehouse ({report.seconds:.1f} s)")
     for column, justify in (
         ("kind", "left"),
         ("files", "right"),
@@ -227,24 +253,32 @@ def coverage_command(
         )
     code = _force_code(force, "--force") if force else None
     rows = [r for r in rows if (not source or r[0] == source) and (not code or r[1] == code)]
-    table = Table(title="Coverage: force × period per source")
-    for column in ("source", "periods", "present", "partial", "absent"):
-        table.add_column(column, justify="left" if column == "source" else "right")
-    for name in sorted({r[0] for r in rows}):
+    # Plain aligned text, never truncated: a source name or period cut short ("data_return:
+    # domest…") is no use, and plain lines are quick to print and to grep.
+    names = sorted({r[0] for r in rows})
+    counted = []
+    for name in names:
         mine = [r for r in rows if r[0] == name]
         counts = [sum(r[6] == status for r in mine) for status in ("present", "partial", "absent")]
-        periods = len({r[3] for r in mine})
-        table.add_row(name, *(f"{n:,}" for n in (periods, *counts)))
-    console.print(table)
+        counted.append((name, len({r[3] for r in mine}), *counts))
+    print("Coverage: force × period per source")
+    print(
+        _columns(
+            ("source", "periods", "present", "partial", "absent"),
+            [(n, *(f"{c:,}" for c in cs)) for n, *cs in counted],
+            right=(1, 2, 3, 4),
+        )
+    )
     if not source and not force:
         _print_sources_not_loaded(set(sources))
     if all_rows:
-        detail = Table(title="Every force-period")
-        for column in ("source", "force", "period", "status", "reason"):
-            detail.add_column(column)
-        for src, _, force_name, period, _, _, status, reason in rows:
-            detail.add_row(src, force_name, period, status, reason or "")
-        console.print(detail)
+        print("\nEvery force-period")
+        print(
+            _columns(
+                ("source", "force", "period", "status", "reason"),
+                [(r[0], r[2], r[3], r[6], r[7] or "") for r in rows],
+            )
+        )
         return
     # one force's gap: its periods of one source with the same status and reason ...
     runs: dict[tuple[str, str, str, str, str], list[tuple[date, str]]] = {}
@@ -254,20 +288,38 @@ def coverage_command(
                 (start, period)
             )
     if not runs:
-        console.print("No gaps: every period of every source is present.", highlight=False)
+        print("\nNo gaps: every period of every source is present.")
         return
-    # ... and forces with the same gap (source, periods and reason) share a row
+    # ... and forces with the same gap (source, periods and reason) share an entry
     same: dict[tuple[str, str, str, str], list[str]] = {}
     for (src, status, reason, kind, force_name), got in runs.items():
         periods_text = _runs(kind, [g[0] for g in got], [g[1] for g in got])
         same.setdefault((src, status, periods_text, reason), []).append(force_name)
     territorial = [f.name for f in reference.territorial_forces()]
-    detail = Table(title="Gaps, per source (--all lists every force-period)")
-    for column in ("source", "status", "periods", "forces", "reason"):
-        detail.add_column(column)
-    for (src, status, periods_text, reason), names in sorted(same.items()):
-        detail.add_row(src, status, periods_text, _forces_text(names, territorial), reason)
-    console.print(detail)
+    print("\nGaps, per source (--all lists every force-period)")
+    shown = None
+    for (src, status, periods_text, reason), force_names in sorted(same.items()):
+        if src != shown:
+            print(f"\n{src}")
+            shown = src
+        print(_wrapped(f"{status} {periods_text}: {reason}", indent=2))
+        print(_wrapped(_forces_text(force_names, territorial), indent=6))
+
+
+def _columns(
+    header: tuple[str, ...], rows: list[tuple[str, ...]], right: tuple[int, ...] = ()
+) -> str:
+    """Rows as aligned plain-text columns, two spaces apart, nothing cut short."""
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
 def _forces_text(names: list[str], territorial: list[str]) -> str:
@@ -288,11 +340,7 @@ def _print_sources_not_loaded(sources: set[str]) -> None:
     if "data_returns" in absent and any(x.startswith("data_return:") for x in sources):
         absent.remove("data_returns")
     for name in absent:
-        console.print(
-            f"{name}: nothing loaded for any force; load {TO_LOAD[name]}.",
-            highlight=False,
-            markup=False,
-        )
+        print(_wrapped(f"{name}: nothing loaded for any force; load {TO_LOAD[name]}.", indent=0))
 
 
 def _runs(kind: str, starts: list[date], periods: list[str]) -> str:
@@ -352,19 +400,28 @@ def forces_command() -> None:
     forces = reference.forces()
     width = max(len(f.name) for f in forces) + 2
     slug_width = max(len(f.slug) for f in forces) + 2
-    console.print(
-        f"{'code':<13}{'name':<{width}}{'police.uk id':<{slug_width}}kind", highlight=False
-    )
+    # plain lines: no rich to import, and nothing to strip when piped
+    print(f"{'code':<13}{'name':<{width}}{'police.uk id':<{slug_width}}kind")
     for f in forces:
-        line = f"{f.code:<13}{f.name:<{width}}{f.slug:<{slug_width}}{f.kind}"
-        console.print(line, highlight=False, markup=False)
+        print(f"{f.code:<13}{f.name:<{width}}{f.slug:<{slug_width}}{f.kind}")
         others = [a for a in aliases.get(f.code, []) if a != f.name]
         if others:
-            console.print(
-                Padding("also in the sources: " + "; ".join(others), (0, 0, 0, 13)),
-                highlight=False,
-                markup=False,
-            )
+            print(_wrapped("also in the sources: " + "; ".join(others), indent=13))
+
+
+def _wrapped(text: str, indent: int) -> str:
+    """Text wrapped to the terminal (100 columns when piped), every line indented."""
+    import shutil
+    import textwrap
+
+    width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
+    return textwrap.fill(
+        text,
+        width=width,
+        initial_indent=" " * indent,
+        subsequent_indent=" " * indent,
+        break_on_hyphens=False,
+    )
 
 
 @app.command("formats")
@@ -372,11 +429,11 @@ def formats_command() -> None:
     """Every source format peelkit reads, with the exact header it expects."""
     from peelkit.readers import all_formats
 
-    console.print("Source formats (files are recognised by their header):", highlight=False)
+    print("Source formats (files are recognised by their header):")
     for fmt in all_formats():
-        console.print(f"\n{fmt.kind}: {fmt.title}", highlight=False, markup=False)
+        print(f"\n{fmt.kind}: {fmt.title}")
         # the header whole, on one line, to compare or copy (never wrapped)
-        console.print(f"  {fmt.expected()}", highlight=False, markup=False, soft_wrap=True)
+        print(f"  {fmt.expected()}")
 
 
 indicators_app = typer.Typer(help="The PEEL indicators: benchmark records, and the catalogue.")
@@ -523,7 +580,7 @@ def _print_records(rows: list[dict[str, object]], title: str) -> None:
         if len(values) == 1:
             shared.append(values.pop())
     title = ", ".join([*shared, title])
-    table = Table(title=f"Benchmark records: {title}", caption="; ".join(labels) or None)
+    table = _table(title=f"Benchmark records: {title}", caption="; ".join(labels) or None)
     shown: dict[str, dict[str, Any] | None] = {
         "indicator": {} if varying["indicator"] else None,
         "force": {"no_wrap": True} if varying["force"] else None,
@@ -569,7 +626,7 @@ def indicators_list_command() -> None:
     from peelkit.indicators.catalogue import catalogue
 
     by_code = reference.force_by_code()
-    table = Table(title="PEEL 2016 effectiveness indicators")
+    table = _table(title="PEEL 2016 effectiveness indicators")
     for column in ("id", "title", "unit", "period", "England and Wales", "excluded"):
         table.add_column(column)
     for i in catalogue().indicator:
@@ -669,7 +726,7 @@ def judgments_list_command(
     for_cycle(cycle)  # a cycle peelkit knows, or a clear error
     found = load_folder(folder, cycle) if folder else demo_judgments(cycle)
     questions = question_set(cycle)
-    table = Table(title=f"PEEL {questions.pillar} {cycle}: grades")
+    table = _table(title=f"PEEL {questions.pillar} {cycle}: grades")
     table.add_column("force", no_wrap=True)
     table.add_column("overall")
     for q in questions.question:
@@ -894,7 +951,7 @@ def demo_command(
         result = run_demo(out, warehouse, spec, step, reports_folder)
         progress.advance(task)
     _print_report(result.report)
-    table = Table(
+    table = _table(
         title="Metropolitan Police Service against England and Wales, PEEL 2016 indicators",
         caption=synthetic.LABEL,
     )

@@ -39,7 +39,7 @@ from peelkit.errors import (
 )
 from peelkit.readers import SheetTable, WorkforceTables, recognise
 from peelkit.readers.base import CsvFormat, Format, Part, PlannedLoad, Reject, sql_str
-from peelkit.readers.files import SourceFile, digest, discover
+from peelkit.readers.files import SourceFile, close_archives, digest, discover
 from peelkit.readers.ons_population import MidYearEstimates
 from peelkit.readers.spreadsheets import sheets_as_csv, workforce_rows
 from peelkit.warehouse import insert_rows
@@ -140,7 +140,25 @@ def ingest(
     demo's "Demo data — synthetic, not official statistics")."""
     started = time.perf_counter()
     passed_over: list[str] = []
-    sources = discover((Path(p) for p in paths), passed_over)
+    given = [Path(p) for p in paths]
+    sources = discover(given, passed_over)
+    try:
+        return _ingest(con, sources, passed_over, given, strict, force, progress, label, started)
+    finally:
+        close_archives(sources)  # also when a file is refused: no archive left to the GC
+
+
+def _ingest(
+    con: duckdb.DuckDBPyConnection,
+    sources: list[SourceFile],
+    passed_over: list[str],
+    paths: list[Path],
+    strict: bool,
+    force: str | None,
+    progress: Progress,
+    label: str | None,
+    started: float,
+) -> IngestReport:
     if not sources:
         raise InputError(
             "No loadable files (.csv, .ods, .xls, .xlsx or .zip) were found in "

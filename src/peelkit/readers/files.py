@@ -84,6 +84,24 @@ def discover(paths: Iterable[Path], passed_over: list[str] | None = None) -> lis
     left out and, when ``passed_over`` is given, named there; a file given by name is never
     left out."""
     found: list[SourceFile] = []
+    try:
+        _discover(paths, found, passed_over)
+    except BaseException:
+        close_archives(found)
+        raise
+    return found
+
+
+def close_archives(sources: Iterable[SourceFile]) -> None:
+    """Close the zip archives that ``sources`` are members of."""
+    archives = {id(s._zip): s._zip for s in sources if s._zip is not None}
+    for archive in archives.values():
+        archive.close()
+
+
+def _discover(
+    paths: Iterable[Path], found: list[SourceFile], passed_over: list[str] | None
+) -> None:
     for raw in paths:
         path = Path(raw)
         if not path.exists():
@@ -98,7 +116,6 @@ def discover(paths: Iterable[Path], passed_over: list[str] | None = None) -> lis
                     passed_over.append(str(child.relative_to(path)))
         else:
             found.extend(_expand(path))
-    return found
 
 
 def _expand(path: Path) -> list[SourceFile]:
