@@ -53,7 +53,7 @@ ROBBERY = "Robbery of personal property,Robbery,Robbery of personal property,34B
 
 def street_row(
     *,
-    month: str = "2016-01",
+    month: str = "2016-02",  # not the template's month (2016-01), which a load would replace
     reported_by: str = CITY,
     falls_within: str = CITY,
     longitude: str = "-0.111497",

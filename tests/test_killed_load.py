@@ -28,7 +28,8 @@ from peelkit.synthetic import SampleSpec, write_sample
 from peelkit.warehouse import open_warehouse, snapshot
 
 SPEC = SampleSpec(street_rows=1_500_000, home_office=True, tidy=False, police_uk_kinds=("street",))
-CITY_2016_01 = Path("police-uk-city-of-london/2016-01/2016-01-city-of-london-street.csv")
+# a month outside the sample's (2015-07 to 2016-06): the sample would replace a month it also has
+CITY_2016_07 = Path("police-uk-city-of-london/2016-07/2016-07-city-of-london-street.csv")
 
 
 def peelkit_ingest(folder: Path, warehouse: Path) -> list[str]:
@@ -65,8 +66,8 @@ def test_ingest_killed_mid_load_leaves_warehouse_as_it_was_and_next_ingest_loads
 
     con = open_warehouse(warehouse)
     try:
-        first = ingest(con, [real_data / CITY_2016_01])
-        assert [(f.status, f.rows_loaded) for f in first.files] == [("loaded", 446)]
+        first = ingest(con, [real_data / CITY_2016_07])
+        assert [(f.status, f.rows_loaded) for f in first.files] == [("loaded", 536)]
         before = snapshot(con)
     finally:
         con.close()

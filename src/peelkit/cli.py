@@ -152,6 +152,13 @@ def ingest_command(
             "(e.g. 'synthetic test data')."
         ),
     ] = None,
+    accept_damaged: Annotated[
+        bool,
+        typer.Option(
+            help="Load the complete rows of damaged files (cut short, or with rows of another "
+            "month) instead of refusing them; coverage and every figure then say so."
+        ),
+    ] = False,
 ) -> None:
     """Load source files into the warehouse: all of them, or none."""
     from peelkit.ingest import ingest
@@ -161,7 +168,15 @@ def ingest_command(
     try:
         progress = _RichProgress()
         with progress.bar:
-            report = ingest(con, paths, strict=strict, force=force, progress=progress, label=label)
+            report = ingest(
+                con,
+                paths,
+                strict=strict,
+                force=force,
+                progress=progress,
+                label=label,
+                accept_damaged=accept_damaged,
+            )
     finally:
         con.close()
     _print_report(report)
@@ -196,6 +211,26 @@ def _print_report(report: IngestReport) -> None:
             f"[yellow]warning:[/] {empty.display}: 0 rows (a header and no data rows).",
             highlight=False,
         )
+    for damaged in (f for f in report.loaded if f.damage):
+        console.print(
+            f"[yellow]damaged:[/] {damaged.display}: {damaged.damage}. Its complete rows are "
+            "loaded (--accept-damaged); coverage shows its periods as partial.",
+            highlight=False,
+        )
+    if report.replaced:
+        console.print(
+            f"{len(report.replaced)} force-period(s) published again replace their earlier "
+            "loads (the latest load wins), e.g.:",
+            highlight=False,
+        )
+        force_names = {f.code: f.name for f in reference.forces()}
+        for source, force_code, period, earlier, later in report.replaced[:5]:
+            console.print(
+                f"  {source}, {force_names.get(force_code, force_code)}, {period}: load {later} "
+                f"replaces load {earlier}",
+                highlight=False,
+                markup=False,
+            )
     if report.passed_over:
         shown = ", ".join(report.passed_over[:8]) + (" …" if len(report.passed_over) > 8 else "")
         console.print(

@@ -60,6 +60,11 @@ class MissingContext(InputError):
     """The file does not say which force or month it covers (e.g. a renamed file)."""
 
 
+class DamagedFile(InputError):
+    """A file looks damaged (cut short, or holding rows of another month than it says), and
+    damaged files were not accepted, so nothing was loaded."""
+
+
 class RejectedRows(InputError):
     """Rows were rejected and the load was strict, so nothing was loaded."""
 

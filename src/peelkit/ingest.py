@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import io
 import itertools
 import os
@@ -30,6 +31,7 @@ import fsspec
 
 from peelkit import __version__, reference
 from peelkit.errors import (
+    DamagedFile,
     InputError,
     MissingContext,
     RejectedRows,
@@ -38,7 +40,7 @@ from peelkit.errors import (
     UnreadableFile,
 )
 from peelkit.readers import SheetTable, WorkforceTables, recognise
-from peelkit.readers.base import CsvFormat, Format, Part, PlannedLoad, Reject, sql_str
+from peelkit.readers.base import IN_SCOPE, CsvFormat, Format, Part, PlannedLoad, Reject, sql_str
 from peelkit.readers.files import SourceFile, close_archives, digest, discover
 from peelkit.readers.ons_population import MidYearEstimates
 from peelkit.readers.spreadsheets import sheets_as_csv, workforce_rows
@@ -61,6 +63,7 @@ LOADS_COLUMNS = (
     "finished_at",
     "peelkit_version",
     "label",
+    "damage",
 )
 PERIOD_COLUMNS = (
     "load_id",
@@ -71,6 +74,14 @@ PERIOD_COLUMNS = (
     "period_kind",
     "rows",
 )
+
+#: The columns a reader's periods_sql() gives, in order (superseded_by is set afterwards).
+PERIODS_SELECTED = (
+    "(load_id, source, force_code, period, period_start, period_kind, rows, asb_rows, note)"
+)
+
+#: police.uk tables: a republished force-month's earlier rows are deleted, not kept.
+POLICE_UK_TABLES = ("police_uk_street", "police_uk_outcomes", "police_uk_stop_search")
 
 Progress = Callable[[str, int, str], None]
 """progress(event, amount, label): event is 'hash-total', 'hash', 'load-total' or 'load'."""
@@ -98,6 +109,7 @@ class FileResult:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    damage: str | None = None  # where the file looks damaged (loaded with accept_damaged)
 
 
 @dataclass
@@ -106,6 +118,9 @@ class IngestReport:
     rejects: list[Reject] = field(default_factory=list)
     seconds: float = 0.0
     passed_over: list[str] = field(default_factory=list)  # files in folders that are not data
+    # earlier loads' force-periods that these files published again: (source, force, period,
+    # earlier load, this load)
+    replaced: list[tuple[str, str, str, int, int]] = field(default_factory=list)
 
     @property
     def empty(self) -> list[FileResult]:
@@ -133,17 +148,32 @@ def ingest(
     force: str | None = None,
     progress: Progress = _noop,
     label: str | None = None,
+    accept_damaged: bool = False,
 ) -> IngestReport:
     """Load every file under ``paths`` into the warehouse ``con``, in one transaction.
 
     ``label`` is recorded with each load and carried by everything computed from it (the
-    demo's "Demo data — synthetic, not official statistics")."""
+    demo's "Demo data — synthetic, not official statistics"). A damaged file (cut short, or
+    holding rows of another month than its name says) fails the whole load unless
+    ``accept_damaged``: then its complete rows load and the ledger records the damage, which
+    coverage and every figure computed from the file carry."""
     started = time.perf_counter()
     passed_over: list[str] = []
     given = [Path(p) for p in paths]
     sources = discover(given, passed_over)
     try:
-        return _ingest(con, sources, passed_over, given, strict, force, progress, label, started)
+        return _ingest(
+            con,
+            sources,
+            passed_over,
+            given,
+            strict,
+            force,
+            progress,
+            label,
+            accept_damaged,
+            started,
+        )
     finally:
         close_archives(sources)  # also when a file is refused: no archive left to the GC
 
@@ -157,6 +187,7 @@ def _ingest(
     force: str | None,
     progress: Progress,
     label: str | None,
+    accept_damaged: bool,
     started: float,
 ) -> IngestReport:
     if not sources:
@@ -193,10 +224,15 @@ def _ingest(
         plans.append(PlannedLoad(s, d, next_id, fmt, force_code, month))
         next_id += 1
 
+    replaced: list[tuple[str, str, str, int, int]] = []
     if plans:
         con.execute("BEGIN TRANSACTION")
         try:
             rejects = _load(con, plans, progress, label)
+            replaced = _replace_earlier_releases(con, [p.load_id for p in plans])
+            damaged = [p for p in plans if p.damage]
+            if damaged and not accept_damaged:
+                raise DamagedFile(_damaged_message(damaged), path=damaged[0].source.display)
             if strict and rejects:
                 raise RejectedRows(_strict_message(plans, rejects))
             con.execute("COMMIT")
@@ -217,8 +253,10 @@ def _ingest(
                 p.rows_read,
                 p.rows_loaded,
                 p.rows_rejected,
+                p.damage,
             )
         )
+    report.replaced = replaced
     report.files.sort(key=lambda f: (f.load_id, f.status != "loaded"))
     report.seconds = time.perf_counter() - started
     return report
@@ -330,7 +368,7 @@ def _load(
             continue
         csv_fmt = fmt.csv if isinstance(fmt, SheetTable) else fmt
         assert isinstance(csv_fmt, CsvFormat)
-        con.execute(f"INSERT INTO load_periods {csv_fmt.periods_sql()}")
+        con.execute(f"INSERT INTO load_periods {PERIODS_SELECTED} {csv_fmt.periods_sql()}")
     _empty_file_periods(con, plans)
     for name in named_types.values():  # in the transaction: a failed load leaves none behind
         con.execute(f"DROP TYPE {name}")
@@ -338,8 +376,11 @@ def _load(
     insert_rows(
         con,
         "rejected_rows",
-        ("load_id", "line", "field", "reason", "raw"),
-        [(r.load_id, r.line, r.field, r.reason, r.raw) for r in rejects],
+        ("load_id", "line", "field", "reason", "raw", "force_code", "period_start"),
+        [
+            (r.load_id, r.line, r.field, r.reason, r.raw, r.force_code, r.period_start)
+            for r in rejects
+        ],
     )
     finished = datetime.now(UTC)
     insert_rows(
@@ -361,6 +402,7 @@ def _load(
                 finished,
                 __version__,
                 label,
+                p.damage,
             )
             for p in plans
         ],
@@ -497,14 +539,152 @@ def _load_csv_batch(
                     "editor, repair or remove the damaged lines, and load it again.",
                     path=p.source.display,
                 )
+        mine = [_attributed(fmt, p, r) for r in mine]
         p.rows_rejected = len({r.line for r in mine})
+        p.damage = _cut_short(fmt, p, mine)
         rejects += mine
         progress("load", p.source.size, p.source.display)
+    if fmt.month_column is not None:
+        _check_months(con, fmt, batch, memfs)
     for p in batch:
         for part in p.parts:
             if part.duck_path.startswith("memory://"):
                 memfs.rm_file(part.duck_path)
     return rejects
+
+
+def _attributed(fmt: CsvFormat, p: PlannedLoad, r: Reject) -> Reject:
+    """The reject with the force and period it belongs to, where the file or row says."""
+    force_code, period_start = fmt.reject_context(r.raw, p)
+    return dataclasses.replace(r, force_code=force_code, period_start=period_start)
+
+
+def _cut_short(fmt: CsvFormat, p: PlannedLoad, rejects: list[Reject]) -> str | None:
+    """Where a CSV file looks cut off (an interrupted download): it does not end with a line
+    break and its last line is rejected, or its format is always published with one."""
+    if isinstance(p.fmt, SheetTable) or p.digest.ends_with_newline or p.digest.lines < 2:
+        return None
+    last = p.digest.lines  # physical line number of the last line (the header is line 1)
+    cut = [r for r in rejects if r.line == last]
+    if cut:
+        return f"it ends mid-record: line {last}, its last, is cut short ({cut[0].reason})"
+    if fmt.ends_with_line_break:
+        return (
+            f"it ends without a line break after line {last}, and {fmt.title} files always end "
+            "with one: the last record may be cut short"
+        )
+    return None
+
+
+def _check_months(
+    con: duckdb.DuckDBPyConnection,
+    fmt: CsvFormat,
+    batch: list[PlannedLoad],
+    memfs: fsspec.AbstractFileSystem,
+) -> None:
+    """A one-month file whose rows are of another month than its name (and folder) says is
+    damaged: the first such line is named."""
+    assert fmt.month_column is not None
+    _set_scope(con, [p.load_id for p in batch])
+    found = dict(
+        con.execute(
+            f"SELECT load_id, list(DISTINCT strftime(month, '%Y-%m') ORDER BY 1) "
+            f"FROM {fmt.table} WHERE {IN_SCOPE} GROUP BY load_id"
+        ).fetchall()
+    )
+    for p in batch:
+        if p.month is None:
+            continue
+        said = p.month.strftime("%Y-%m")
+        folder = _folder_month(p.source)
+        if folder is not None and folder != said:
+            p.damage = p.damage or (
+                f"its name says {said} but its folder says {folder}: rows of one month in the "
+                "other's place"
+            )
+            continue
+        others = [m for m in found.get(p.load_id, []) if m != said]
+        if others and p.damage is None:
+            line = _first_line_where(p, fmt.month_column, said, memfs)
+            p.damage = (
+                f"it holds rows of {', '.join(others)} although its name says {said} "
+                f"(line {line} is the first)"
+            )
+
+
+def _folder_month(source: SourceFile) -> str | None:
+    """The month of the folder a police.uk file sits in (archive layout YYYY-MM/…), if any."""
+    folder = Path(source.member).parent.name if source.member else source.path.parent.name
+    return folder if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", folder) else None
+
+
+def _first_line_where(
+    p: PlannedLoad,
+    column: str,
+    expected: str,
+    memfs: fsspec.AbstractFileSystem,
+) -> int | None:
+    """The physical line number of the first row whose ``column`` is not ``expected``."""
+    for part in p.parts:
+        reader = csv.reader(
+            io.StringIO(_read_part(part, memfs).decode("utf-8-sig", "replace"), newline="")
+        )
+        header = next(reader, [])
+        if column not in header:
+            return None
+        index, start = header.index(column), reader.line_num + 1
+        for row in reader:
+            if len(row) > index and row[index].strip() != expected:
+                return start + part.line_offset
+            start = reader.line_num + 1
+    return None
+
+
+def _damaged_message(damaged: list[PlannedLoad]) -> str:
+    lines = [f"  - {p.source.display}: {p.damage}" for p in damaged[:20]]
+    more = f"\n  … and {len(damaged) - 20} more" if len(damaged) > 20 else ""
+    return (
+        f"{len(damaged)} file(s) look damaged, so nothing was loaded:\n"
+        + "\n".join(lines)
+        + more
+        + "\nDownload them again (an interrupted download cuts a file short; a file holding "
+        "another month's rows may have been renamed). To load their "
+        "complete rows anyway, run ingest again with --accept-damaged: the ledger then records "
+        "each file as damaged, and coverage and every figure computed from it say so."
+    )
+
+
+def _replace_earlier_releases(
+    con: duckdb.DuckDBPyConnection, load_ids: list[int]
+) -> list[tuple[str, str, str, int, int]]:
+    """Republished data replaces, never adds: each force-period these loads cover supersedes
+    the same force-period of earlier loads (the latest load wins, as for a Home Office
+    quarter). police.uk publishes every month again in each monthly archive, so the earlier
+    rows of a replaced police.uk force-month are deleted (the ledger keeps the load and says
+    which load replaced it); other sources keep every release, and the indicators read the
+    latest."""
+    _set_scope(con, load_ids)
+    replaced = con.execute(
+        f"""
+        WITH new AS (
+            SELECT source, force_code, period_start, period_kind, max(load_id) AS load_id
+            FROM load_periods WHERE {IN_SCOPE} GROUP BY ALL
+        )
+        UPDATE load_periods AS old SET superseded_by = new.load_id
+        FROM new
+        WHERE old.source = new.source AND old.force_code = new.force_code
+          AND old.period_start = new.period_start AND old.period_kind = new.period_kind
+          AND old.load_id < new.load_id AND old.superseded_by IS NULL
+        RETURNING source, force_code, period, load_id, superseded_by, period_start
+        """
+    ).fetchall()
+    for source, force_code, _, old_id, _, start in replaced:
+        if source in POLICE_UK_TABLES:
+            con.execute(
+                f"DELETE FROM {source} WHERE load_id = ? AND force_code = ? AND month = ?",
+                [old_id, force_code, start],
+            )
+    return sorted((r[0], r[1], r[2], r[3], r[4]) for r in replaced)
 
 
 def _damage_hint(p: PlannedLoad, memfs: fsspec.AbstractFileSystem) -> str:
@@ -684,6 +864,8 @@ def _load_workforce(
     con.execute(
         f"""
         INSERT INTO load_periods
+            (load_id, source, force_code, period, period_start, period_kind, rows, asb_rows,
+             note)
         SELECT load_id, 'workforce', force_code, CAST(as_at AS VARCHAR), as_at, 'as at',
                count(*), NULL, NULL
         FROM workforce WHERE load_id IN ({ids}) GROUP BY ALL
@@ -749,6 +931,8 @@ def _load_estimates(
         con.execute(
             """
             INSERT INTO load_periods
+            (load_id, source, force_code, period, period_start, period_kind, rows, asb_rows,
+             note)
             SELECT load_id, 'population', force_code, 'mid-' || CAST(year AS VARCHAR),
                    make_date(year, 6, 30), 'year', count(*), NULL, ?
             FROM population WHERE load_id = ? GROUP BY ALL

@@ -55,14 +55,17 @@ CREATE TABLE IF NOT EXISTS loads (
     started_at TIMESTAMPTZ NOT NULL,
     finished_at TIMESTAMPTZ NOT NULL,
     peelkit_version VARCHAR NOT NULL,
-    label VARCHAR
+    label VARCHAR,
+    damage VARCHAR
 );
 CREATE TABLE IF NOT EXISTS rejected_rows (
     load_id INTEGER NOT NULL,
     line BIGINT,
     field VARCHAR,
     reason VARCHAR NOT NULL,
-    raw VARCHAR
+    raw VARCHAR,
+    force_code VARCHAR,
+    period_start DATE
 );
 CREATE TABLE IF NOT EXISTS load_periods (
     load_id INTEGER NOT NULL,
@@ -73,7 +76,8 @@ CREATE TABLE IF NOT EXISTS load_periods (
     period_kind VARCHAR NOT NULL,
     rows BIGINT NOT NULL,
     asb_rows BIGINT,
-    note VARCHAR
+    note VARCHAR,
+    superseded_by INTEGER
 );
 
 -- Facts ---------------------------------------------------------------------------------------
@@ -198,14 +202,34 @@ CREATE TABLE IF NOT EXISTS workforce (
 
 -- Coverage: per force x period x source, present / partial / absent with the reason --------
 CREATE OR REPLACE VIEW coverage AS
-WITH lp AS (
-    SELECT source, force_code, period, period_start, period_kind,
-           sum(rows) AS rows, sum(asb_rows) AS asb_rows,
+WITH current_periods AS (
+    -- republished data replaces, never adds: a force-period's superseded loads are left out
+    SELECT * FROM load_periods WHERE superseded_by IS NULL
+),
+period_rejects AS (
+    -- a rejected row counts against the force-period it belongs to; one whose force or period
+    -- could not be told counts against every force or period of its file
+    SELECT p.load_id, p.source, p.force_code, p.period_start, p.period_kind,
+           count(DISTINCT r.line) AS rejected
+    FROM current_periods AS p
+    JOIN rejected_rows AS r
+      ON r.load_id = p.load_id
+     AND (r.force_code IS NULL OR r.force_code = p.force_code)
+     AND (r.period_start IS NULL OR r.period_start = p.period_start)
+    GROUP BY ALL
+),
+lp AS (
+    SELECT p.source, p.force_code, p.period, p.period_start, p.period_kind,
+           sum(p.rows) AS rows, sum(p.asb_rows) AS asb_rows,
            -- list_distinct over list: the same values as DISTINCT aggregates, in a fifth less
            -- time (coverage runs at every start of the coverage command), and in a fixed order
-           array_to_string(list_sort(list_distinct(list(note))), '; ') AS notes,
-           list_sort(list_distinct(list(load_id))) AS load_ids
-    FROM load_periods
+           array_to_string(list_sort(list_distinct(list(p.note))), '; ') AS notes,
+           list_sort(list_distinct(list(p.load_id))) AS load_ids,
+           array_to_string(list_sort(list_distinct(list(l.damage))), '; ') AS damage,
+           coalesce(sum(r.rejected), 0) AS rejected
+    FROM current_periods AS p
+    JOIN loads AS l USING (load_id)
+    LEFT JOIN period_rejects AS r USING (load_id, source, force_code, period_start, period_kind)
     GROUP BY ALL
 ),
 families AS (
@@ -265,6 +289,8 @@ SELECT
     CASE
         WHEN lp.force_code IS NULL THEN 'absent'
         WHEN lp.notes = 'could not supply' THEN 'absent'
+        WHEN lp.damage <> '' THEN 'partial'
+        WHEN lp.rejected > 0 THEN 'partial'
         WHEN lp.rows = 0 THEN 'partial'
         WHEN u.source = 'police_uk_street' AND lp.asb_rows = 0
              AND u.force_code IN (SELECT force_code FROM forces_with_asb) THEN 'partial'
@@ -273,12 +299,18 @@ SELECT
     CASE
         WHEN lp.force_code IS NULL THEN 'nothing loaded for this force and period'
         WHEN lp.notes = 'could not supply' THEN 'the force could not supply this item'
+        WHEN lp.damage <> '' THEN 'file damaged: ' || lp.damage
+        WHEN lp.rejected > 0 THEN CAST(lp.rejected AS VARCHAR)
+             || CASE WHEN lp.rejected = 1 THEN ' row' ELSE ' rows' END
+             || ' rejected (peelkit query "SELECT * FROM rejected_rows WHERE load_id IN ('
+             || array_to_string(lp.load_ids, ', ') || ')")'
         WHEN lp.rows = 0 THEN 'the file has a header but no data rows'
         WHEN u.source = 'police_uk_street' AND lp.asb_rows = 0
              AND u.force_code IN (SELECT force_code FROM forces_with_asb)
             THEN 'no anti-social behaviour rows, although other months of this force have them'
     END AS reason,
     CAST(coalesce(lp.rows, 0) AS BIGINT) AS rows,
+    CAST(coalesce(lp.rejected, 0) AS BIGINT) AS rejected,
     lp.load_ids
 FROM universe AS u
 JOIN forces AS f ON f.code = u.force_code

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # (peelkit --help, forces, formats) start without it.
 
 DEFAULT_PATH = Path("peelkit.duckdb")
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 #: The fact tables, in the order docs/warehouse.md describes them.
 FACT_TABLES = (

@@ -166,6 +166,8 @@ class Indicator(_Strict):
 class Defaults(_Strict):
     england_and_wales: Literal["pooled ratio", "unweighted mean of force rates"]
     excluded_everywhere: tuple[str, ...]
+    # a force's figure whose inputs had rows rejected or a file damaged (indicators/incomplete.py)
+    incomplete_inputs: Literal["withhold", "show with caveat"]
 
 
 class Catalogue(_Strict):

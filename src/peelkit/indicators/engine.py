@@ -24,6 +24,7 @@ from peelkit import reference, stats
 from peelkit.indicators import measures
 from peelkit.indicators.catalogue import Catalogue, Combined, Indicator, Measure, catalogue
 from peelkit.indicators.gaps import Availability, Missing, missing_input
+from peelkit.indicators.incomplete import Incomplete
 from peelkit.indicators.periods import Period, PeriodEnd, for_cycle, for_date
 from peelkit.stats import Interval, Polarity, RankRule
 from peelkit.warehouse import data_labels
@@ -33,6 +34,8 @@ PARTIAL = "partial period"
 EXCLUDED = "excluded"
 NOT_SUPPLIED = "could not supply"
 NO_DATA = "no data"
+WITHHELD = "withheld"  # inputs incomplete, and the catalogue withholds such figures
+INCOMPLETE = "incomplete inputs"  # inputs incomplete, shown with the caveat
 DEFAULT_RANK_RULE = RankRule()
 
 
@@ -49,7 +52,8 @@ class BenchmarkRecord:
     denominator: float | None
     unit: str
     population_year: int | None  # the mid-year estimate in the denominator, when it is population
-    coverage: str  # computed | partial period | excluded | could not supply | no data
+    coverage: str  # computed | partial period | incomplete inputs | withheld | excluded |
+    # could not supply | no data
     note: str | None
     england_and_wales: float | None
     ew_numerator: float | None
@@ -231,9 +235,12 @@ def compute(
     label = "; ".join(data_labels(con)) or None
     fetch.prefetch(r for ind in indicators for r in _requests(ind, when))
     found = Availability(fetch.backend)
+    incomplete = Incomplete.read(con)
     records: list[BenchmarkRecord] = []
     for ind in indicators:
-        records += _indicator_records(fetch, ind, when, rank_rule, found, label)
+        records += _indicator_records(
+            fetch, ind, when, rank_rule, found, label, incomplete, book.defaults.incomplete_inputs
+        )
     return records
 
 
@@ -265,7 +272,9 @@ def _indicator_records(
     when: PeriodEnd,
     rank_rule: RankRule,
     found: Availability,
-    label: str | None = None,
+    label: str | None,
+    incomplete: Incomplete,
+    incomplete_rule: str,
 ) -> list[BenchmarkRecord]:
     forces = [f.code for f in reference.territorial_forces()]
     requests = _requests(ind, when)
@@ -275,7 +284,9 @@ def _indicator_records(
         shown = f"{earlier.label} to {one.label}" if ind.change_years else one.label
         top = fetch(requests[2 * n])
         bottom = fetch(requests[2 * n + 1]).get(None, {})
-        context = _Context(ind, when, one, earlier, found, shown, rank_rule, label)
+        context = _Context(
+            ind, when, one, earlier, found, shown, rank_rule, label, incomplete, incomplete_rule
+        )
         for row_label, row in _rows(ind, top):
             records += _row_records(context, row_label, row, bottom, forces)
     return records
@@ -293,6 +304,8 @@ class _Context:
     shown: str  # the period as records name it
     rank_rule: RankRule
     data_label: str | None
+    incomplete: Incomplete
+    incomplete_rule: str  # the catalogue's: withhold | show with caveat
 
     def missing(self, code: str, num: _Side, den: _Side) -> Missing:
         """Which input is missing for a force, and what to load (never 'nothing' when part of
@@ -360,6 +373,7 @@ def _row_records(
     shares = ind.calculation == "tracked outcome share"
 
     values: dict[str, tuple[float, float, float, tuple[int, ...]]] = {}
+    unranked: set[str] = set()
     states: dict[str, tuple[str, str | None]] = {}
     gaps: dict[str, str] = {}
     for code in forces:
@@ -384,24 +398,57 @@ def _row_records(
             states[code] = (NO_DATA, "the denominator is zero")
             continue
         value = _value(ind, num.value, den.value)
-        values[code] = (value, num.value, den.value, tuple(sorted({*num.load_ids, *den.load_ids})))
+        loads = tuple(sorted({*num.load_ids, *den.load_ids}))
+        values[code] = (value, num.value, den.value, loads)
         note: str | None = partial.get(code)
         if note is None and short:
             missing = context.missing(code, num, den)
             note, gaps[code] = f"a partial period: {missing.note}", missing.gap
         coverage = PARTIAL if note else COMPUTED
+        lacking = context.incomplete.said(loads, code, [context.period, context.earlier])
+        if lacking is not None:  # never "computed" as if the inputs were whole
+            coverage = WITHHELD if context.incomplete_rule == "withhold" else INCOMPLETE
+            note = "; ".join(n for n in (f"inputs incomplete: {lacking}", note) if n)
+            unranked.add(code)
         said = [n for n in (note, combined[code].reason if code in combined else None) if n]
         said += notes.get(code, [])
         states[code] = (coverage, "; ".join(said) or None)
 
+    # England and Wales counts what was loaded, of every force; a figure with incomplete
+    # inputs is not ranked (and, withheld, not shown)
     ew = _england_and_wales(ind, values, combined)
-    ranks = stats.hmic_ranks({code: v[0] for code, v in values.items()}, rank_rule)
+    if unranked & set(ew[3]):
+        names = {f.code: f.name for f in reference.forces()}
+        caveat = "England and Wales includes the incomplete inputs of " + ", ".join(
+            names.get(c, c) for c in sorted(unranked & set(ew[3]))
+        )
+        for code in values:  # every figure compared with it says so
+            coverage, note = states[code]
+            states[code] = (coverage, "; ".join(n for n in (note, caveat) if n))
+    ranks = stats.hmic_ranks(
+        {code: v[0] for code, v in values.items() if code not in unranked}, rank_rule
+    )
     rule = rank_rule.describe()
     records = []
     for code in forces:
         coverage, note = states[code]
         numbers: dict[str, Any] = {}
-        if code in values:
+        if coverage == WITHHELD:
+            numbers = {"load_ids": values[code][3]}  # no value; where it came from, still
+        elif code in unranked:  # shown with its caveat, compared but not ranked
+            value, num_value, den_value, loads = values[code]
+            ci95, ci998, interval_note = _intervals(ind, num_value, den_value)
+            numbers = {
+                "value": value,
+                "numerator": num_value,
+                "denominator": den_value,
+                "ci95": ci95,
+                "ci998": ci998,
+                "interval_note": interval_note,
+                "verdict": stats.compare_to_benchmark(value, ci95, ew[0], ind.polarity),
+                "load_ids": loads,
+            }
+        elif code in values:
             value, num_value, den_value, loads = values[code]
             ci95, ci998, interval_note = _intervals(ind, num_value, den_value)
             rank = ranks[code]

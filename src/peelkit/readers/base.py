@@ -75,6 +75,7 @@ class PlannedLoad:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    damage: str | None = None  # where the file looks damaged, when loaded with --accept-damaged
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class Reject:
     field: str | None
     reason: str
     raw: str | None
+    force_code: str | None = None  # the force the row belongs to, when its fields say so
+    period_start: date | None = None  # the period it belongs to, when its fields say so
 
 
 class Format(ABC):
@@ -132,10 +135,37 @@ class CsvFormat(Format):
     checks: tuple[Check, ...] = ()
     dateformat: str | None = None
     force_columns: tuple[str, ...] = ()
+    #: The column that gives each row's month, where the file covers one month (police.uk):
+    #: a row of another month than the file's name and folder say makes the file damaged.
+    month_column: str | None = None
+    #: As published, every file ends with a line break (police.uk's exports do): a file
+    #: without one was cut short, even when its last line happens to parse.
+    ends_with_line_break: bool = False
 
     @property
     def header(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    def reject_context(self, raw: str | None, load: PlannedLoad) -> tuple[str | None, date | None]:
+        """The force and period start a rejected row belongs to, when the file (its name) or
+        the row's own fields say so. A row of the wrong shape is read as far as it goes: an
+        unquoted comma late in a row leaves its force and period fields in place."""
+        force, period = load.force_code, load.month
+        if raw is None or (force is not None and period is not None):
+            return force, period
+        fields = next(csv.reader(io.StringIO(raw, newline="")), [])
+        named = {name: value.strip() for name, value in zip(self.header, fields, strict=False)}
+        if force is None:
+            for column in self.force_columns:
+                code = reference.force_code_of(named.get(column, ""))
+                if code is not None:
+                    force = code
+                    break
+        return force, period if period is not None else self.period_of(named)
+
+    def period_of(self, fields: Mapping[str, str]) -> date | None:
+        """The start of the period a row's fields name, where the format has one per row."""
+        return None
 
     def recognises(self, source: SourceFile, head: bytes) -> bool:
         return not head.startswith(b"PK") and csv_fields(first_line(head)) == self.header

@@ -11,6 +11,10 @@ Figure 4 needs) and outcomes *recorded in the quarter* whatever the offence date
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from datetime import date
+
 from peelkit.readers.base import (
     IN_SCOPE,
     Col,
@@ -47,6 +51,16 @@ class _QuarterlyTable(CsvFormat):
     """A Home Office table of force x quarter x offence rows; repeated rows are summed."""
 
     force_columns = ("Force Name",)
+    ends_with_line_break = True
+
+    def period_of(self, fields: Mapping[str, str]) -> date | None:
+        """The quarter's first day from "Financial Year" (2017/18) and "Financial Quarter"."""
+        year = re.fullmatch(r"(\d{4})/\d{2}", fields.get("Financial Year", ""))
+        quarter = fields.get("Financial Quarter", "")
+        if year is None or quarter not in ("1", "2", "3", "4"):
+            return None
+        month = 4 + 3 * (int(quarter) - 1)  # Q1 starts in April
+        return date(int(year[1]) + (month > 12), (month - 1) % 12 + 1, 1)
 
     def accepted_rows_sql(self) -> str:
         return f"SELECT load_id, sum(source_rows) FROM {self.table} WHERE {IN_SCOPE} GROUP BY 1"

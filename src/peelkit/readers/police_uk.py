@@ -53,6 +53,7 @@ def archive_context(source: SourceFile) -> tuple[str | None, date | None]:
 
 class _PoliceUkFormat(CsvFormat):
     dateformat: str | None = "%Y-%m"
+    ends_with_line_break = True
     asb_rows_sql = "NULL"  # SQL counting anti-social behaviour rows, where the kind has them
 
     def context(self, source: SourceFile) -> tuple[str | None, date | None]:
@@ -69,7 +70,8 @@ class _PoliceUkFormat(CsvFormat):
 class _LocatedFormat(_PoliceUkFormat):
     """Street and outcomes files: rows that say where they are and which force they fall within."""
 
-    force_columns = ("Reported by", "Falls within")
+    force_columns = ("Falls within", "Reported by")
+    month_column = "Month"
     kind_select: str  # SQL of the kind's own columns, in table order
 
     def __init__(self, kind_columns: tuple[Col, ...]) -> None:
