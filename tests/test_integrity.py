@@ -17,7 +17,11 @@ import pytest
 from peelkit.errors import DamagedFile
 from peelkit.indicators.catalogue import catalogue
 from peelkit.indicators.engine import INCOMPLETE, WITHHELD, compute
+from peelkit.indicators.explain import explain
+from peelkit.indicators.periods import for_date
 from peelkit.ingest import ingest
+from peelkit.report.build import build_profile
+from peelkit.report.render import write_report
 from peelkit.warehouse import open_warehouse, snapshot
 from tests.conftest import REAL_PRC
 
@@ -304,3 +308,30 @@ def test_the_catalogue_can_show_such_a_figure_with_its_caveat_unranked(
     assert met.note is not None and f"line {line}" in met.note
     # Q1's 18,540 assaults are missing from the value shown
     assert met.numerator is not None and met.numerator < 71_501
+
+
+def test_explain_names_the_rejected_row_behind_a_withheld_figure(
+    prc_and_populations, real_data, tmp_path
+):
+    con = prc_and_populations
+    second, line = prc_with_a_broken_met_row(real_data, tmp_path)
+    ingest(con, [second])
+    text = explain(con, MET, "FIG-2c", "2018-03-31").text
+    assert "No value: withheld — inputs incomplete: 1 row of load 3 rejected" in text
+    assert f"load 3, line {line}, field (whole line): expected 8 fields, found 9" in text
+    assert "2017/18,1,Metropolitan Police,Assault, with injury," in text
+
+
+def test_the_report_shows_a_withheld_figure_as_withheld_never_as_a_number(
+    prc_and_populations, real_data, tmp_path
+):
+    con = prc_and_populations
+    second, _ = prc_with_a_broken_met_row(real_data, tmp_path)
+    ingest(con, [second])
+    when = for_date(date(2018, 3, 31))
+    records = compute(con, period_end=when.end)
+    report = build_profile(records, MET, when)
+    shown = [n for n in report.numbers() if n.indicator == "FIG-2c" and n.force == MET]
+    assert shown == []  # no number of the Met's is drawn or written for it
+    page = write_report(report, tmp_path / "met", pdf=False).html.read_text(encoding="utf-8")
+    assert "withheld — inputs incomplete: 1 row of load 3 rejected" in page

@@ -424,6 +424,8 @@ def _row_records(
         )
         for code in values:  # every figure compared with it says so
             coverage, note = states[code]
+            if coverage == WITHHELD:
+                continue
             states[code] = (coverage, "; ".join(n for n in (note, caveat) if n))
     ranks = stats.hmic_ranks(
         {code: v[0] for code, v in values.items() if code not in unranked}, rank_rule

@@ -182,6 +182,43 @@ def _rule_lines(ind: Indicator, r: BenchmarkRecord) -> list[str]:
     return lines
 
 
+def _incomplete_lines(con: duckdb.DuckDBPyConnection, r: BenchmarkRecord, force: str) -> list[str]:
+    """The damage and the rejected rows of the figure's loads that belong to this force (or to
+    no force they could be told from), as the ledger holds them."""
+    lines = [
+        f"  load {load_id} is damaged: {damage}"
+        for load_id, damage in con.execute(
+            "SELECT load_id, damage FROM loads WHERE load_id IN (SELECT unnest(?)) "
+            "AND damage IS NOT NULL ORDER BY load_id",
+            [list(r.load_ids)],
+        ).fetchall()
+    ]
+    rejected = con.execute(
+        """
+        SELECT load_id, line, coalesce(field, '(whole line)'), reason, raw, period_start
+        FROM rejected_rows
+        WHERE load_id IN (SELECT unnest(?)) AND (force_code IS NULL OR force_code = ?)
+        ORDER BY load_id, line
+        """,
+        [list(r.load_ids), force],
+    ).fetchall()
+    if rejected:
+        lines.append(
+            f"Rejected rows of these loads that may belong to this figure ({len(rejected)}):"
+        )
+        for load_id, line, field, reason, raw, start in rejected[:10]:
+            when = f" (of the period starting {start})" if start else ""
+            lines.append(f"  load {load_id}, line {line}, field {field}: {reason}{when}")
+            if raw:
+                lines.append(f"    {raw[:160]}")
+        if len(rejected) > 10:
+            lines.append(
+                f'  … and {len(rejected) - 10} more: peelkit query "SELECT * FROM rejected_rows '
+                f'WHERE load_id IN ({", ".join(map(str, r.load_ids))})"'
+            )
+    return lines
+
+
 def _source_lines(
     con: duckdb.DuckDBPyConnection,
     ind: Indicator,
@@ -199,6 +236,7 @@ def _source_lines(
         ).fetchall():
             where = f"{path}!{member}" if member else path
             lines.append(f"  load {load_id}: {kind} {where} (sha256 {sha[:12]}…, {rows:,} rows)")
+        lines += _incomplete_lines(con, r, force)
     else:
         lines.append("  none: no value was computed")
     if not sql:
