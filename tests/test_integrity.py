@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from peelkit.errors import DamagedFile
+from peelkit.errors import DamagedFile, UnreadableFile
 from peelkit.indicators.catalogue import catalogue
 from peelkit.indicators.engine import INCOMPLETE, WITHHELD, compute
 from peelkit.indicators.explain import explain
@@ -128,6 +128,41 @@ def test_a_police_uk_file_without_its_final_line_break_is_damaged_even_if_it_par
     folder = archive_file(tmp_path / "cut", data)
     with pytest.raises(DamagedFile, match="ends without a line break after line 500"):
         ingest(con, [folder])
+
+
+WORKFORCE = Path("home-office-workforce/police-workforce-tables-sep16.ods")
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.999])
+def test_a_spreadsheet_cut_short_is_refused_as_damaged(con, real_data, tmp_path, keep):
+    data = (real_data / WORKFORCE).read_bytes()
+    cut_file = tmp_path / "police-workforce-tables-sep16.ods"
+    cut_file.write_bytes(data[: int(len(data) * keep)])
+    before = snapshot(con)
+    with pytest.raises(DamagedFile) as caught:
+        ingest(con, [cut_file])
+    assert str(caught.value).startswith(
+        f"{cut_file} is a damaged spreadsheet: its zip container is cut short or corrupt"
+    )
+    assert "Download it again" in str(caught.value)
+    assert snapshot(con) == before
+
+
+def test_a_spreadsheet_whose_xml_is_cut_is_named_as_unreadable_not_unknown(
+    con, real_data, tmp_path
+):
+    damaged = tmp_path / "police-workforce-tables-sep16.ods"
+    with (
+        zipfile.ZipFile(real_data / WORKFORCE) as whole,
+        zipfile.ZipFile(damaged, "w") as out,
+    ):
+        for info in whole.infolist():
+            data = whole.read(info.filename)
+            out.writestr(info, data[: len(data) // 2] if info.filename == "content.xml" else data)
+    with pytest.raises(UnreadableFile) as caught:
+        ingest(con, [damaged])
+    assert "looks like a spreadsheet but cannot be read" in str(caught.value)
+    assert "it may be damaged. Download it again" in str(caught.value)
 
 
 # -- 4. republished data replaces, never adds -------------------------------------------------

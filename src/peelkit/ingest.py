@@ -268,14 +268,16 @@ def _recognise_all(sources: list[SourceFile]) -> list[tuple[SourceFile, Format]]
     for s in sources:
         try:
             recognised.append((s, recognise(s)))
-        except UnknownFormat as exc:
+        except (UnknownFormat, DamagedFile, UnreadableFile) as exc:
             problems.append(exc)
     if len(problems) == 1:
         raise problems[0]
     if problems:
-        raise UnknownFormat(
-            f"{len(problems)} of the {len(sources)} files are not files peelkit reads, so "
-            "nothing was loaded:\n"
+        kinds = {type(p) for p in problems}
+        error = kinds.pop() if len(kinds) == 1 else InputError
+        what = "are not files peelkit reads" if error is UnknownFormat else "cannot be loaded"
+        raise error(
+            f"{len(problems)} of the {len(sources)} files {what}, so nothing was loaded:\n"
             + "\n".join(f"  - {_first_sentence(str(p))}" for p in problems[:20])
             + (f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else "")
             + "\nLoad one of them alone for the details; 'peelkit formats' lists every header "

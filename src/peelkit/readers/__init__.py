@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from peelkit.errors import UnknownFormat
+from peelkit.errors import DamagedFile, UnknownFormat
 from peelkit.readers.base import CsvFormat, Format, csv_fields, first_line
 from peelkit.readers.files import SourceFile
 from peelkit.readers.home_office import CrimeOutcomes, RecordedCrime
@@ -17,7 +17,9 @@ from peelkit.readers.ons import LOOKUP_YEARS, LadCspPfaLookup
 from peelkit.readers.ons_population import MidYearEstimates
 from peelkit.readers.police_uk import PoliceUkOutcomes, PoliceUkStopSearch, PoliceUkStreet
 from peelkit.readers.spreadsheets import (
+    container_damage,
     is_spreadsheet,
+    open_workbook,
     recognises_sheet_table,
     workforce_recognised,
 )
@@ -130,6 +132,13 @@ def recognise(source: SourceFile) -> Format:
     head = source.head()
     _check_text(source, head)
     if is_spreadsheet(head):
+        damage = container_damage(source)
+        if damage is not None:
+            raise DamagedFile(
+                f"{source.display} is a damaged spreadsheet: {damage}. Download it again.",
+                path=source.display,
+            )
+        open_workbook(source)  # a spreadsheet that cannot be opened is said so, not "unknown"
         for fmt in spreadsheet_formats():
             if fmt.recognises(source, head):
                 return fmt

@@ -15,6 +15,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
+import zlib
 from datetime import date, datetime
 from typing import Any
 
@@ -43,10 +45,25 @@ def open_workbook(source: SourceFile) -> CalamineWorkbook:
         return CalamineWorkbook.from_filelike(io.BytesIO(source.read_bytes()))
     except Exception as exc:  # calamine raises its own untyped errors for broken files
         raise UnreadableFile(
-            f"{source.display} looks like a spreadsheet but cannot be read "
-            f"({exc}). Open it in a spreadsheet program and save it again as .ods or as CSV.",
+            f"{source.display} looks like a spreadsheet but cannot be read ({exc}): it may be "
+            "damaged. Download it again; or open it in a spreadsheet program and save it again "
+            "as .ods or as CSV.",
             path=source.display,
         ) from exc
+
+
+def container_damage(source: SourceFile) -> str | None:
+    """Why a zipped spreadsheet (.ods, .xlsx) is damaged — its container cut short, or a part
+    failing its checksum — or None. A download cut short loses the zip's directory at its end."""
+    data = source.read_bytes()
+    if not data.startswith(b"PK"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
+        return f"its zip container is cut short or corrupt ({exc})"
+    return f"its part {bad} fails its checksum" if bad else None
 
 
 def cell_text(value: Any) -> str:
