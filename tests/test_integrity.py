@@ -16,7 +16,7 @@ import pytest
 
 from peelkit.errors import DamagedFile, UnreadableFile
 from peelkit.indicators.catalogue import catalogue
-from peelkit.indicators.engine import INCOMPLETE, WITHHELD, compute
+from peelkit.indicators.engine import INCOMPLETE, compute
 from peelkit.indicators.explain import explain
 from peelkit.indicators.periods import for_date
 from peelkit.ingest import ingest
@@ -304,7 +304,8 @@ def test_a_rejected_row_makes_its_force_and_quarter_partial_and_withholds_the_fi
 
     records = compute(con, period_end=date(2018, 3, 31), indicator_ids=["FIG-2c"])
     met = next(r for r in records if r.force_code == MET)
-    assert met.coverage == WITHHELD and met.value is None and met.rank is None
+    assert met.coverage == INCOMPLETE == "partial" and met.value is None and met.rank is None
+    assert met.note is not None and met.note.startswith("withheld: inputs incomplete: 1 row")
     assert met.note is not None and f"line {line}: expected 8 fields, found 9" in met.note
     assert report.files[0].load_id in met.load_ids
     city = next(r for r in records if r.force_code == CITY)
@@ -312,17 +313,30 @@ def test_a_rejected_row_makes_its_force_and_quarter_partial_and_withholds_the_fi
     assert city.note is not None and "includes the incomplete inputs of Metropolitan" in city.note
 
 
-def test_a_rejected_row_outside_the_window_leaves_the_figure_computed(
+def test_a_rejected_row_of_another_force_leaves_the_figure_computed(
     prc_and_populations, real_data, tmp_path
 ):
     con = prc_and_populations
-    second, _ = prc_with_a_broken_met_row(real_data, tmp_path)
-    ingest(con, [second])
-    # data to 31 March 2017 do not use 2017/18 Q1: nothing there is incomplete for the Met
-    records = compute(con, period_end=date(2017, 3, 31), indicator_ids=["FIG-2c"])
+    lines = (real_data / REAL_PRC).read_text(encoding="utf-8").splitlines(keepends=True)
+    index = next(
+        i
+        for i, line in enumerate(lines)
+        if line.startswith('2017/18,2,"London, City of",Assault with injury,')
+    )
+    lines[index] = lines[index].replace("Assault with injury,", "Assault, with injury,", 1)
+    second = tmp_path / "prc-second-release.csv"
+    second.write_text("".join(lines), encoding="utf-8")
+    [reject] = ingest(con, [second]).rejects
+    assert (reject.force_code, reject.period_start) == (CITY, date(2017, 7, 1))
+
+    records = compute(con, period_end=date(2018, 3, 31), indicator_ids=["FIG-2c"])
     met = next(r for r in records if r.force_code == MET)
-    assert met.coverage != WITHHELD
-    assert "incomplete" not in (met.note or "")
+    city = next(r for r in records if r.force_code == CITY)
+    assert met.coverage == "computed" and met.value is not None
+    assert "City of London Police" in (met.note or "")  # its England and Wales includes it
+    assert city.coverage == "partial" and city.value is None
+    assert coverage_of(con, "recorded_crime", CITY, "2017/18 Q2")[0] == "partial"
+    assert coverage_of(con, "recorded_crime", CITY, "2017/18 Q1")[0] == "present"
 
 
 def test_the_catalogue_can_show_such_a_figure_with_its_caveat_unranked(
@@ -352,7 +366,7 @@ def test_explain_names_the_rejected_row_behind_a_withheld_figure(
     second, line = prc_with_a_broken_met_row(real_data, tmp_path)
     ingest(con, [second])
     text = explain(con, MET, "FIG-2c", "2018-03-31").text
-    assert "No value: withheld — inputs incomplete: 1 row of load 3 rejected" in text
+    assert "No value: partial — withheld: inputs incomplete: 1 row of load 3 rejected" in text
     assert f"load 3, line {line}, field (whole line): expected 8 fields, found 9" in text
     assert "2017/18,1,Metropolitan Police,Assault, with injury," in text
 
@@ -369,4 +383,4 @@ def test_the_report_shows_a_withheld_figure_as_withheld_never_as_a_number(
     shown = [n for n in report.numbers() if n.indicator == "FIG-2c" and n.force == MET]
     assert shown == []  # no number of the Met's is drawn or written for it
     page = write_report(report, tmp_path / "met", pdf=False).html.read_text(encoding="utf-8")
-    assert "withheld — inputs incomplete: 1 row of load 3 rejected" in page
+    assert "withheld: inputs incomplete: 1 row of load 3 rejected" in page

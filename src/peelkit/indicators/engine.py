@@ -34,8 +34,10 @@ PARTIAL = "partial period"
 EXCLUDED = "excluded"
 NOT_SUPPLIED = "could not supply"
 NO_DATA = "no data"
-WITHHELD = "withheld"  # inputs incomplete, and the catalogue withholds such figures
-INCOMPLETE = "incomplete inputs"  # inputs incomplete, shown with the caveat
+# inputs incomplete (rows rejected, a damaged file): the note says which; the catalogue's rule
+# withholds the value (the note then starts "withheld") or shows it with the caveat, unranked
+INCOMPLETE = "partial"
+WITHHELD_NOTE = "withheld"
 DEFAULT_RANK_RULE = RankRule()
 
 
@@ -52,7 +54,7 @@ class BenchmarkRecord:
     denominator: float | None
     unit: str
     population_year: int | None  # the mid-year estimate in the denominator, when it is population
-    coverage: str  # computed | partial period | incomplete inputs | withheld | excluded |
+    coverage: str  # computed | partial period | partial (inputs incomplete) | excluded |
     # could not supply | no data
     note: str | None
     england_and_wales: float | None
@@ -374,6 +376,7 @@ def _row_records(
 
     values: dict[str, tuple[float, float, float, tuple[int, ...]]] = {}
     unranked: set[str] = set()
+    withheld: set[str] = set()
     states: dict[str, tuple[str, str | None]] = {}
     gaps: dict[str, str] = {}
     for code in forces:
@@ -407,8 +410,12 @@ def _row_records(
         coverage = PARTIAL if note else COMPUTED
         lacking = context.incomplete.said(loads, code, [context.period, context.earlier])
         if lacking is not None:  # never "computed" as if the inputs were whole
-            coverage = WITHHELD if context.incomplete_rule == "withhold" else INCOMPLETE
-            note = "; ".join(n for n in (f"inputs incomplete: {lacking}", note) if n)
+            coverage = INCOMPLETE
+            said_first = f"inputs incomplete: {lacking}"
+            if context.incomplete_rule == "withhold":
+                said_first = f"{WITHHELD_NOTE}: {said_first}"
+                withheld.add(code)
+            note = "; ".join(n for n in (said_first, note) if n)
             unranked.add(code)
         said = [n for n in (note, combined[code].reason if code in combined else None) if n]
         said += notes.get(code, [])
@@ -422,10 +429,8 @@ def _row_records(
         caveat = "England and Wales includes the incomplete inputs of " + ", ".join(
             names.get(c, c) for c in sorted(unranked & set(ew[3]))
         )
-        for code in values:  # every figure compared with it says so
+        for code in set(values) - withheld:  # every figure compared with it says so
             coverage, note = states[code]
-            if coverage == WITHHELD:
-                continue
             states[code] = (coverage, "; ".join(n for n in (note, caveat) if n))
     ranks = stats.hmic_ranks(
         {code: v[0] for code, v in values.items() if code not in unranked}, rank_rule
@@ -435,7 +440,7 @@ def _row_records(
     for code in forces:
         coverage, note = states[code]
         numbers: dict[str, Any] = {}
-        if coverage == WITHHELD:
+        if code in withheld:
             numbers = {"load_ids": values[code][3]}  # no value; where it came from, still
         elif code in unranked:  # shown with its caveat, compared but not ranked
             value, num_value, den_value, loads = values[code]
