@@ -37,6 +37,7 @@ from peelkit.errors import (
     UnknownFormat,
     UnreadableFile,
 )
+from peelkit.plausibility import record_findings
 from peelkit.readers import SheetTable, WorkforceTables, recognise
 from peelkit.readers.base import CsvFormat, Format, Part, PlannedLoad, Reject, sql_str
 from peelkit.readers.files import SourceFile, close_archives, digest, discover
@@ -365,6 +366,7 @@ def _load(
             for p in plans
         ],
     )
+    record_findings(con, [p.load_id for p in plans])
     return rejects
 
 
