@@ -13,8 +13,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
 from peelkit import plausibility
+from peelkit.cli import app
 from peelkit.errors import ReferenceDataError
 from peelkit.ingest import IngestReport, ingest
 from peelkit.plausibility import parse_rules, record_findings, rules
@@ -92,6 +94,8 @@ def test_the_real_files_as_published_trip_no_rule(real_data, tmp_path):
     assert len(report.loaded) == 69
     assert findings(con) == []
     con.close()
+    out = CliRunner().invoke(app, ["coverage", "-w", str(tmp_path / "real.duckdb")]).output
+    assert "Findings: none; the plausibility rules flagged nothing" in out
 
 
 # -- low-month -------------------------------------------------------------------------------
@@ -353,6 +357,60 @@ def test_running_the_rules_again_replaces_the_findings_of_those_loads(real_data,
     # the same findings of the same loads; low-month now counts the row of 2016-07 that the
     # 2016-08 file brought after the month was judged
     assert [f[:4] + f[5:7] for f in findings(con)] == [f[:4] + f[5:7] for f in before]
+
+
+# -- shown by coverage and explain -----------------------------------------------------------
+
+
+def test_coverage_shows_the_findings_per_source_and_rule_with_their_files(real_data, tmp_path):
+    wh = tmp_path / "w.duckdb"
+    con = open_warehouse(wh)
+    files = damaged_files(real_data, tmp_path / "files")
+    for f in files:
+        load(con, f)
+    con.close()
+    out = CliRunner().invoke(app, ["coverage", "-w", str(wh)]).output
+    section = out.split("Findings of the plausibility rules, per source")[1]
+    assert section.index("police_uk_street") < section.index("recorded_crime")
+    words = " ".join(section.split())
+    assert (
+        "low-month: A force-month with far fewer rows than the force's own recent months (1)"
+        in (words)
+    )
+    assert "City of London Police, 2016-07: 100 rows, 20% of the median" in words
+    assert f"load 7: {files[6]}" in section
+    assert "Metropolitan Police Service, 2016-08: 1 row(s) falling within" in words
+    assert "Metropolitan Police Service, 2017/18 Q1: total" in words
+    assert f"load 9: {real_data / REAL_PRC}" in section  # the previous release
+    met_only = CliRunner().invoke(app, ["coverage", "-w", str(wh), "--force", "metropolitan"])
+    assert "low-month" not in met_only.output and "quarter-move" in met_only.output
+
+
+def test_coverage_summarises_many_findings_and_all_lists_every_one(real_data, tmp_path):
+    rows = read(real_data / REAL_PRC)
+    forces = sorted({r[2] for r in rows[1:] if r[6] == "34B"})[:8]
+    doubled = [r for r in rows[1:] if r[2] in forces and r[1].strip() == "1" and r[6] == "34B"]
+    wh = tmp_path / "w.duckdb"
+    con = open_warehouse(wh)
+    load(con, write(tmp_path / "prc.csv", [rows[0], *doubled, *doubled]))
+    con.close()
+    short = CliRunner().invoke(app, ["coverage", "-w", str(wh)]).output
+    assert "duplicates: Records that appear more than once (8)" in short
+    assert "… and 3 more, of " in short and "--all lists every finding" in short
+    every = CliRunner().invoke(app, ["coverage", "-w", str(wh), "--all"]).output
+    assert "… and" not in every.split("Findings of")[1]
+    words = " ".join(every.split())
+    assert words.count("1 extra row(s): 1 record(s) more than once in this file") == 8
+
+
+def test_coverage_of_a_warehouse_made_before_the_rules_says_none_were_recorded(tmp_path):
+    wh = tmp_path / "old.duckdb"
+    con = open_warehouse(wh)
+    con.execute("DROP TABLE findings")
+    con.close()
+    out = CliRunner().invoke(app, ["coverage", "-w", str(wh)])
+    assert out.exit_code == 0, out.output
+    assert "Findings: none recorded; this warehouse was made before" in out.output
 
 
 # -- the rules file --------------------------------------------------------------------------
