@@ -18,10 +18,11 @@ from typer.testing import CliRunner
 from peelkit import plausibility
 from peelkit.cli import app
 from peelkit.errors import ReferenceDataError
+from peelkit.indicators.explain import explain
 from peelkit.ingest import IngestReport, ingest
 from peelkit.plausibility import parse_rules, record_findings, rules
 from peelkit.warehouse import FACT_TABLES, open_warehouse
-from tests.conftest import REAL_PRC
+from tests.conftest import REAL_PRC, real_prc_with_populations
 
 CITY = "E23000034"
 MET = "E23000001"
@@ -411,6 +412,18 @@ def test_coverage_of_a_warehouse_made_before_the_rules_says_none_were_recorded(t
     out = CliRunner().invoke(app, ["coverage", "-w", str(wh)])
     assert out.exit_code == 0, out.output
     assert "Findings: none recorded; this warehouse was made before" in out.output
+
+
+def test_explain_lists_the_findings_of_the_loads_behind_the_figure(real_data, tmp_path):
+    people = {MET: (2017, 8_825_000), KENT: (2017, 1_846_000)}
+    con = real_prc_with_populations(real_data, tmp_path, people)
+    load(con, scaled_prc(real_data, tmp_path / "prc-revised.csv", 1.1))
+    met = explain(con, MET, "FIN-2", "2018-03-31").text
+    assert "Plausibility findings in these loads for this force" in met
+    assert "quarter-move (A quarter's total that moved between releases), recorded_crime " in met
+    assert "2017/18 Q1, load 3: total 224,061 against 203,688" in met
+    kent = explain(con, KENT, "FIN-2", "2018-03-31").text
+    assert "Plausibility findings: none in these loads for this force" in kent
 
 
 # -- the rules file --------------------------------------------------------------------------
