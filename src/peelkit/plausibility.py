@@ -351,7 +351,7 @@ def rules() -> Rules:
 
 @dataclass(frozen=True)
 class Found:
-    """What one rule's SQL returned: a query whose rows are findings, and the pattern."""
+    """One query of a rule: each of its rows is a finding, put in words by ``pattern``."""
 
     rule: str
     pattern: str
@@ -363,7 +363,8 @@ def record_findings(
 ) -> int:
     """Run every declared rule over the loads ``load_ids`` (just loaded, in the open
     transaction) and insert their findings into ``findings``; returns how many. Findings
-    already recorded for these loads are replaced, so that running again gives the same rows."""
+    already recorded for these loads are replaced: running the rules again never doubles them
+    (a month's low-month finding then counts the rows loaded since)."""
     ids = sorted({int(i) for i in load_ids})
     if not ids:
         return 0
