@@ -279,6 +279,7 @@ def coverage_command(
             "SELECT source, force_code, force_name, period, period_start, period_kind, status, "
             "reason FROM coverage ORDER BY source, force_name, period_start"
         ).fetchall()
+        findings = _findings(con)
     sources = sorted({r[0] for r in rows})
     if source and source not in sources:
         raise typer.BadParameter(
@@ -314,6 +315,7 @@ def coverage_command(
                 [(r[0], r[2], r[3], r[6], r[7] or "") for r in rows],
             )
         )
+        _print_findings(findings, source, code, all_rows)
         return
     # one force's gap: its periods of one source with the same status and reason ...
     runs: dict[tuple[str, str, str, str, str], list[tuple[date, str]]] = {}
@@ -324,6 +326,7 @@ def coverage_command(
             )
     if not runs:
         print("\nNo gaps: every period of every source is present.")
+        _print_findings(findings, source, code, all_rows)
         return
     # ... and forces with the same gap (source, periods and reason) share an entry
     same: dict[tuple[str, str, str, str], list[str]] = {}
@@ -339,6 +342,86 @@ def coverage_command(
             shown = src
         print(_wrapped(f"{status} {periods_text}: {reason}", indent=2))
         print(_wrapped(_forces_text(force_names, territorial), indent=6))
+    _print_findings(findings, source, code, all_rows)
+
+
+#: How many findings of one rule and source ``coverage`` lists before summarising the rest.
+FINDINGS_SHOWN = 5
+
+
+def _findings(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]] | None:
+    """Every finding of the plausibility rules with its force's name and its file(s); None for
+    a warehouse made before the rules (it has no findings table)."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'findings'"
+    ).fetchone()
+    if not exists or exists[0] == 0:
+        return None
+    return con.execute(
+        """
+        SELECT f.source, f.rule, coalesce(fo.name, f.force_code), f.force_code, f.period,
+               f.load_id, l.path || coalesce('!' || l.member, ''), f.other_load_id,
+               o.path || coalesce('!' || o.member, ''), f.detail
+        FROM findings AS f
+        LEFT JOIN forces AS fo ON fo.code = f.force_code
+        LEFT JOIN loads AS l ON l.load_id = f.load_id
+        LEFT JOIN loads AS o ON o.load_id = f.other_load_id
+        ORDER BY f.source, f.rule, 3, f.period_start, f.load_id, f.other_load_id, f.detail
+        """
+    ).fetchall()
+
+
+def _print_findings(
+    findings: list[tuple[Any, ...]] | None, source: str | None, code: str | None, every: bool
+) -> None:
+    """The plausibility rules' findings, per source and rule: each names the force, the period,
+    the detail and the file(s); more than a few of one rule are summarised unless ``every``."""
+    from peelkit.plausibility import rules
+
+    if findings is None:
+        print(
+            "\nFindings: none recorded; this warehouse was made before peelkit checked "
+            "plausibility (files loaded from now on are checked)."
+        )
+        return
+    findings = [
+        f for f in findings if (not source or f[0] == source) and (not code or f[3] == code)
+    ]
+    if not findings:
+        print("\nFindings: none; the plausibility rules flagged nothing in the loaded files.")
+        return
+    titles = rules().titles()
+    print(
+        "\nFindings of the plausibility rules, per source (the rows are used as loaded"
+        + ("" if every else "; --all lists every finding")
+        + ")"
+    )
+    groups: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+    for f in findings:
+        groups.setdefault((f[0], f[1]), []).append(f)
+    shown = None
+    for (src, rule), mine in groups.items():
+        if src != shown:
+            print(f"\n{src}")
+            shown = src
+        print(_wrapped(f"{rule}: {titles.get(rule, rule)} ({len(mine)})", indent=2))
+        for _, _, force_name, _, period, load_id, path, other_id, other, detail in (
+            mine if every else mine[:FINDINGS_SHOWN]
+        ):
+            print(_wrapped(f"{force_name}, {period}: {detail}", indent=4))
+            print(f"      load {load_id}: {path}")
+            if other_id is not None:
+                print(f"      load {other_id}: {other}")
+        if not every and len(mine) > FINDINGS_SHOWN:
+            rest = mine[FINDINGS_SHOWN:]
+            forces = sorted({f[2] for f in rest})
+            print(
+                _wrapped(
+                    f"… and {len(rest)} more, of {_forces_text(forces, [])}, "
+                    f"{rest[0][4]} to {rest[-1][4]}",
+                    indent=4,
+                )
+            )
 
 
 def _columns(

@@ -39,6 +39,7 @@ from peelkit.errors import (
     UnknownFormat,
     UnreadableFile,
 )
+from peelkit.plausibility import record_findings
 from peelkit.readers import SheetTable, WorkforceTables, recognise
 from peelkit.readers.base import IN_SCOPE, CsvFormat, Format, Part, PlannedLoad, Reject, sql_str
 from peelkit.readers.files import SourceFile, close_archives, digest, discover
@@ -409,6 +410,7 @@ def _load(
             for p in plans
         ],
     )
+    record_findings(con, [p.load_id for p in plans])
     return rejects
 
 

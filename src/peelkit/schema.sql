@@ -79,6 +79,19 @@ CREATE TABLE IF NOT EXISTS load_periods (
     note VARCHAR,
     superseded_by INTEGER
 );
+-- What the plausibility rules (src/peelkit/plausibility.toml) found in each load: the data are
+-- used as loaded; the findings travel with them.
+CREATE TABLE IF NOT EXISTS findings (
+    load_id INTEGER NOT NULL,
+    rule VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    force_code VARCHAR NOT NULL,
+    period VARCHAR NOT NULL,
+    period_start DATE NOT NULL,
+    rows BIGINT NOT NULL,
+    other_load_id INTEGER,
+    detail VARCHAR NOT NULL
+);
 
 -- Facts ---------------------------------------------------------------------------------------
 CREATE TABLE IF NOT EXISTS police_uk_street (

@@ -44,7 +44,7 @@ REFERENCE_TABLES = (
     "offence_classification",
     "data_return_items",
 )
-LEDGER_TABLES = ("loads", "rejected_rows", "load_periods")
+LEDGER_TABLES = ("loads", "rejected_rows", "load_periods", "findings")
 
 
 def schema_sql() -> str:

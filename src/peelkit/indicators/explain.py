@@ -219,6 +219,36 @@ def _incomplete_lines(con: duckdb.DuckDBPyConnection, r: BenchmarkRecord, force:
     return lines
 
 
+def _finding_lines(con: duckdb.DuckDBPyConnection, r: BenchmarkRecord) -> list[str]:
+    """What the plausibility rules found in the loads the figure used, for its force."""
+    from peelkit.plausibility import rules
+
+    if not r.load_ids:
+        return []
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'findings'"
+    ).fetchone()
+    if not exists or exists[0] == 0:
+        return ["Plausibility findings: not recorded (the warehouse predates the rules)"]
+    found = con.execute(
+        "SELECT rule, source, period, load_id, detail FROM findings "
+        "WHERE force_code = ? AND load_id IN (SELECT unnest(?)) "
+        "ORDER BY source, period_start, rule, load_id, detail",
+        [r.force_code, list(r.load_ids)],
+    ).fetchall()
+    if not found:
+        return ["Plausibility findings: none in these loads for this force"]
+    titles = rules().titles()
+    lines = [
+        "Plausibility findings in these loads for this force (the figure uses the rows as loaded):"
+    ]
+    for rule, source, period, load_id, detail in found:
+        lines.append(
+            f"  - {rule} ({titles.get(rule, rule)}), {source} {period}, load {load_id}: {detail}"
+        )
+    return lines
+
+
 def _source_lines(
     con: duckdb.DuckDBPyConnection,
     ind: Indicator,
@@ -239,6 +269,7 @@ def _source_lines(
         lines += _incomplete_lines(con, r, force)
     else:
         lines.append("  none: no value was computed")
+    lines += _finding_lines(con, r)
     if not sql:
         lines += ["", "Add --sql for the queries that reproduce the numerator and denominator."]
         return lines
