@@ -80,7 +80,10 @@ def main() -> None:
     try:
         app()
     except PeelkitError as exc:
-        err.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        from rich.markup import escape
+
+        # escaped: a message quoting SQL or a file ("[1, 2]", "[/]") is text, not Rich markup
+        err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
 
 
@@ -374,21 +377,23 @@ class _reading:
 
 @app.command("query")
 def query_command(
-    sql: Annotated[str, typer.Argument(help="A SQL query; the result is written as CSV.")],
+    sql: Annotated[str, typer.Argument(help="One SQL statement; the result is written as CSV.")],
     warehouse: WarehouseOpt = DEFAULT_PATH,
 ) -> None:
-    """Run a read-only SQL query against the warehouse and write CSV to standard output."""
-    import duckdb
+    """Run one read-only SQL statement against the warehouse and write CSV to standard output.
+    The SQL cannot change the warehouse, read or write other files, attach databases, load
+    extensions or reach the network."""
+    from peelkit.warehouse import open_for_query, run_query
 
-    with _reading(warehouse) as con:
-        try:
-            cursor = con.execute(sql)
-        except duckdb.Error as exc:
-            raise typer.BadParameter(str(exc).splitlines()[0], param_hint="SQL") from exc
+    con = open_for_query(warehouse)
+    try:
+        columns, batches = run_query(con, sql)
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow([d[0] for d in cursor.description or []])
-        while rows := cursor.fetchmany(10_000):
+        writer.writerow(columns)
+        for rows in batches:
             writer.writerows(rows)
+    finally:
+        con.close()
 
 
 @app.command("forces")

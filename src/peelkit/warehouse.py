@@ -3,6 +3,10 @@
 ``open_warehouse`` creates the schema when needed and refreshes the reference tables from the
 package. Facts are only ever written by :mod:`peelkit.ingest`, one transaction per ingest, so a
 failed or killed load leaves the file exactly as it was.
+
+``open_for_query`` and ``run_query`` are the read-only query: the warehouse opened read-only
+with DuckDB's access to files, other databases, extensions and the network switched off and
+locked, and one SQL statement per call.
 """
 
 from __future__ import annotations
@@ -11,10 +15,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from peelkit import reference
-from peelkit.errors import WarehouseError
+from peelkit.errors import QueryError, WarehouseError
 
 if TYPE_CHECKING:
     import duckdb
@@ -46,22 +50,40 @@ REFERENCE_TABLES = (
 )
 LEDGER_TABLES = ("loads", "rejected_rows", "load_periods")
 
+#: DuckDB's settings for a read-only query (``peelkit query``, and the web site): no file is
+#: read or written (COPY, EXPORT, read_csv, ATTACH, Python objects by name), no extension is
+#: installed or loaded, nothing reaches the network — and ``lock_configuration`` comes last, so
+#: that SQL cannot SET any of them back.
+QUERY_SETTINGS: dict[str, bool] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
+
 
 def schema_sql() -> str:
     return resources.files("peelkit").joinpath("schema.sql").read_text("utf-8")
 
 
-def _connect(path: Path | str, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _connect(
+    path: Path | str, read_only: bool, config: dict[str, bool] | None = None
+) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config=_settings(config))
     except duckdb.IOException as exc:
         raise WarehouseError(
             f"Cannot open the warehouse {path}: {exc}. If another peelkit command is using it, "
             "wait for it to finish; if the file is not a DuckDB database, choose another path "
             "with --warehouse."
         ) from exc
+
+
+def _settings(config: dict[str, bool] | None) -> dict[str, str | bool | int | float | list[str]]:
+    return dict(config or {})
 
 
 def open_warehouse(path: Path | str = DEFAULT_PATH) -> duckdb.DuckDBPyConnection:
@@ -88,13 +110,28 @@ def open_warehouse(path: Path | str = DEFAULT_PATH) -> duckdb.DuckDBPyConnection
 
 
 def open_read_only(path: Path | str = DEFAULT_PATH) -> duckdb.DuckDBPyConnection:
-    """Open an existing warehouse read-only (for queries and reports)."""
+    """Open an existing warehouse read-only (for reports and indicators)."""
+    return _open_existing(path, None)
+
+
+def open_for_query(path: Path | str = DEFAULT_PATH) -> duckdb.DuckDBPyConnection:
+    """Open an existing warehouse for running SQL that anyone may have written: read-only, and
+    with QUERY_SETTINGS, so that the SQL cannot write or read any file, attach a database,
+    install or load an extension, reach the network or change these settings. Run the SQL with
+    ``run_query`` (one statement per call).
+
+    DuckDB shares one database per file in a process: every connection to the file in this
+    process must be made the same way (open_for_query) while one is open."""
+    return _open_existing(path, QUERY_SETTINGS)
+
+
+def _open_existing(path: Path | str, config: dict[str, bool] | None) -> duckdb.DuckDBPyConnection:
     if not Path(path).exists():
         raise WarehouseError(
             f"There is no warehouse at {path}. Run 'peelkit ingest PATH...' or 'peelkit demo' "
             "first, or point --warehouse at an existing file."
         )
-    con = _connect(path, read_only=True)
+    con = _connect(path, read_only=True, config=config)
     if _schema_version(con) is None:
         con.close()
         raise WarehouseError(f"{path} is a DuckDB file but not a peelkit warehouse.")
@@ -108,6 +145,46 @@ def reading(path: Path | str = DEFAULT_PATH) -> Iterator[duckdb.DuckDBPyConnecti
         yield con
     finally:
         con.close()
+
+
+def run_query(
+    con: duckdb.DuckDBPyConnection, sql: str, batch_rows: int = 10_000
+) -> tuple[list[str], Iterator[list[tuple[Any, ...]]]]:
+    """Run one SQL statement (on a connection from open_for_query): its column names, and its
+    rows in batches. Several statements, or none, are refused; DuckDB's errors (a syntax error,
+    an unknown table, a refused operation) are QueryErrors with DuckDB's message."""
+    import duckdb
+
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryError(str(exc)) from exc
+    if not statements:
+        raise QueryError(
+            "The SQL has no statement. Give one, e.g. peelkit query 'SELECT count(*) FROM loads'."
+        )
+    if len(statements) > 1:
+        raise QueryError(
+            f"The SQL has {len(statements)} statements; peelkit query runs one statement per "
+            "call. Run them one at a time."
+        )
+    try:
+        cursor = con.execute(statements[0])
+    except duckdb.Error as exc:
+        raise QueryError(str(exc)) from exc
+    columns = [d[0] for d in cursor.description or []]
+
+    def batches() -> Iterator[list[tuple[Any, ...]]]:
+        while True:
+            try:
+                rows = cursor.fetchmany(batch_rows)
+            except duckdb.Error as exc:
+                raise QueryError(str(exc)) from exc
+            if not rows:
+                return
+            yield rows
+
+    return columns, batches()
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
