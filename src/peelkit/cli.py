@@ -87,6 +87,11 @@ def main() -> None:
         sys.exit(1)
 
 
+def _waiting(message: str) -> None:
+    """Said once when the warehouse is held by another process and the command waits."""
+    err.print(message, highlight=False, markup=False, soft_wrap=True)
+
+
 class _RichProgress:
     """Bytes checksummed and loaded, as two bars; plain lines when not on a terminal."""
 
@@ -158,15 +163,20 @@ def ingest_command(
 ) -> None:
     """Load source files into the warehouse: all of them, or none."""
     from peelkit.ingest import ingest
-    from peelkit.warehouse import open_warehouse
+    from peelkit.warehouse import open_warehouse, storage_errors
 
-    con = open_warehouse(warehouse)
-    try:
-        progress = _RichProgress()
-        with progress.bar:
-            report = ingest(con, paths, strict=strict, force=force, progress=progress, label=label)
-    finally:
-        con.close()
+    # a full disk or a read-only file, in open_warehouse or at the ingest's COMMIT, is said
+    # in words (the transaction is not committed, so the warehouse is as it was)
+    with storage_errors(warehouse):
+        con = open_warehouse(warehouse, on_wait=_waiting)
+        try:
+            progress = _RichProgress()
+            with progress.bar:
+                report = ingest(
+                    con, paths, strict=strict, force=force, progress=progress, label=label
+                )
+        finally:
+            con.close()
     _print_report(report)
 
 
@@ -368,7 +378,7 @@ class _reading:
     def __enter__(self) -> duckdb.DuckDBPyConnection:
         from peelkit.warehouse import open_read_only
 
-        self.con = open_read_only(self.path)
+        self.con = open_read_only(self.path, on_wait=_waiting)
         return self.con
 
     def __exit__(self, *exc: object) -> None:
@@ -385,7 +395,7 @@ def query_command(
     extensions or reach the network."""
     from peelkit.warehouse import open_for_query, run_query
 
-    con = open_for_query(warehouse)
+    con = open_for_query(warehouse, on_wait=_waiting)
     try:
         columns, batches = run_query(con, sql)
         writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -929,6 +939,7 @@ def demo_command(
     from peelkit import synthetic
     from peelkit.demo.generate import DemoSpec
     from peelkit.demo.run import STEPS, met_summary, run_demo
+    from peelkit.warehouse import storage_errors
 
     console.print(f"[bold]{synthetic.LABEL}[/]")
     spec = DemoSpec(seed=seed, police_uk=police_uk, scale=scale)
@@ -952,7 +963,7 @@ def demo_command(
         if not err.is_terminal:
             err.print(f"{name}…", highlight=False)
 
-    with progress:
+    with progress, storage_errors(warehouse):
         result = run_demo(out, warehouse, spec, step, reports_folder)
         progress.advance(task)
     _print_report(result.report)
