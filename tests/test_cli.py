@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from peelkit.cli import app
-from peelkit.errors import WarehouseError
+from peelkit.errors import QueryError, WarehouseError
 
 runner = CliRunner()
 CITY_2016_01 = Path("police-uk-city-of-london") / "2016-01"
@@ -51,8 +51,9 @@ def test_query_writes_csv_and_cannot_write(real_data, tmp_path):
         ["police_uk_street", "446"],
     ]
     write = invoke("query", "DELETE FROM loads", "-w", wh)
-    assert write.exit_code != 0
-    assert "read-only" in write.output.lower()
+    assert write.exit_code == 1
+    assert isinstance(write.exception, QueryError)  # main() prints it as "Error: ..."
+    assert "read-only" in str(write.exception).lower()
     assert invoke("query", "SELECT count(*) AS n FROM loads", "-w", wh).output == "n\n3\n"
 
 

@@ -80,8 +80,16 @@ def main() -> None:
     try:
         app()
     except PeelkitError as exc:
-        err.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        from rich.markup import escape
+
+        # escaped: a message quoting SQL or a file ("[1, 2]", "[/]") is text, not Rich markup
+        err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
+
+
+def _waiting(message: str) -> None:
+    """Said once when the warehouse is held by another process and the command waits."""
+    err.print(message, highlight=False, markup=False, soft_wrap=True)
 
 
 class _RichProgress:
@@ -162,23 +170,26 @@ def ingest_command(
 ) -> None:
     """Load source files into the warehouse: all of them, or none."""
     from peelkit.ingest import ingest
-    from peelkit.warehouse import open_warehouse
+    from peelkit.warehouse import open_warehouse, storage_errors
 
-    con = open_warehouse(warehouse)
-    try:
-        progress = _RichProgress()
-        with progress.bar:
-            report = ingest(
-                con,
-                paths,
-                strict=strict,
-                force=force,
-                progress=progress,
-                label=label,
-                accept_damaged=accept_damaged,
-            )
-    finally:
-        con.close()
+    # a full disk or a read-only file, in open_warehouse or at the ingest's COMMIT, is said
+    # in words (the transaction is not committed, so the warehouse is as it was)
+    with storage_errors(warehouse):
+        con = open_warehouse(warehouse, on_wait=_waiting)
+        try:
+            progress = _RichProgress()
+            with progress.bar:
+                report = ingest(
+                    con,
+                    paths,
+                    strict=strict,
+                    force=force,
+                    progress=progress,
+                    label=label,
+                    accept_damaged=accept_damaged,
+                )
+        finally:
+            con.close()
     _print_report(report)
 
 
@@ -483,7 +494,7 @@ class _reading:
     def __enter__(self) -> duckdb.DuckDBPyConnection:
         from peelkit.warehouse import open_read_only
 
-        self.con = open_read_only(self.path)
+        self.con = open_read_only(self.path, on_wait=_waiting)
         return self.con
 
     def __exit__(self, *exc: object) -> None:
@@ -492,21 +503,23 @@ class _reading:
 
 @app.command("query")
 def query_command(
-    sql: Annotated[str, typer.Argument(help="A SQL query; the result is written as CSV.")],
+    sql: Annotated[str, typer.Argument(help="One SQL statement; the result is written as CSV.")],
     warehouse: WarehouseOpt = DEFAULT_PATH,
 ) -> None:
-    """Run a read-only SQL query against the warehouse and write CSV to standard output."""
-    import duckdb
+    """Run one read-only SQL statement against the warehouse and write CSV to standard output.
+    The SQL cannot change the warehouse, read or write other files, attach databases, load
+    extensions or reach the network."""
+    from peelkit.warehouse import open_for_query, run_query
 
-    with _reading(warehouse) as con:
-        try:
-            cursor = con.execute(sql)
-        except duckdb.Error as exc:
-            raise typer.BadParameter(str(exc).splitlines()[0], param_hint="SQL") from exc
+    con = open_for_query(warehouse, on_wait=_waiting)
+    try:
+        columns, batches = run_query(con, sql)
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow([d[0] for d in cursor.description or []])
-        while rows := cursor.fetchmany(10_000):
+        writer.writerow(columns)
+        for rows in batches:
             writer.writerows(rows)
+    finally:
+        con.close()
 
 
 @app.command("forces")
@@ -1042,6 +1055,7 @@ def demo_command(
     from peelkit import synthetic
     from peelkit.demo.generate import DemoSpec
     from peelkit.demo.run import STEPS, met_summary, run_demo
+    from peelkit.warehouse import storage_errors
 
     console.print(f"[bold]{synthetic.LABEL}[/]")
     spec = DemoSpec(seed=seed, police_uk=police_uk, scale=scale)
@@ -1065,7 +1079,7 @@ def demo_command(
         if not err.is_terminal:
             err.print(f"{name}…", highlight=False)
 
-    with progress:
+    with progress, storage_errors(warehouse):
         result = run_demo(out, warehouse, spec, step, reports_folder)
         progress.advance(task)
     _print_report(result.report)

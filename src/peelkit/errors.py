@@ -12,7 +12,10 @@ field), what was expected and what to do next::
     │   ├── MissingContext       the file does not say which force or month it covers
     │   ├── RejectedRows         rows were rejected and --strict was given
     │   └── InvalidJudgments     an inspectors' judgments file breaks its format
-    └── WarehouseError           the warehouse cannot be opened or is not a peelkit warehouse
+    ├── WarehouseError           the warehouse cannot be opened or written, or is not a peelkit
+    │                            warehouse (busy, a full disk, read-only, another program's file)
+    └── QueryError               the SQL of a read-only query is refused or fails (the database's
+                                 message)
 
 A failed load raises before its transaction commits, so the warehouse is left exactly as it was.
 """
@@ -70,7 +73,11 @@ class RejectedRows(InputError):
 
 
 class WarehouseError(PeelkitError):
-    """The warehouse cannot be opened or is not a peelkit warehouse."""
+    """The warehouse cannot be opened or written, or is not a peelkit warehouse."""
+
+
+class QueryError(PeelkitError):
+    """The SQL given to a read-only query is refused or fails; the message is the database's."""
 
 
 class InvalidJudgments(InputError):

@@ -238,7 +238,10 @@ def _ingest(
                 raise RejectedRows(_strict_message(plans, rejects))
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            # A COMMIT that failed (a full disk) has rolled back already, and a database
+            # DuckDB invalidated cannot roll back: the error to raise is the one that got here.
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
             raise
         finally:
             _drop_temp(con)

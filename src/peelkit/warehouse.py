@@ -3,18 +3,28 @@
 ``open_warehouse`` creates the schema when needed and refreshes the reference tables from the
 package. Facts are only ever written by :mod:`peelkit.ingest`, one transaction per ingest, so a
 failed or killed load leaves the file exactly as it was.
+
+``open_for_query`` and ``run_query`` are the read-only query: the warehouse opened read-only
+with DuckDB's access to files, other databases, extensions and the network switched off and
+locked, and one SQL statement per call. Every way of opening a warehouse first checks that the
+file is a DuckDB database and a peelkit warehouse of this schema version, waits a little for
+another process that holds the warehouse, and says in words when the disk is full or the file
+read-only (``storage_errors``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from peelkit import reference
-from peelkit.errors import WarehouseError
+from peelkit.errors import QueryError, WarehouseError
 
 if TYPE_CHECKING:
     import duckdb
@@ -46,59 +56,374 @@ REFERENCE_TABLES = (
 )
 LEDGER_TABLES = ("loads", "rejected_rows", "load_periods", "findings")
 
+#: DuckDB's settings for a read-only query (``peelkit query``, and the web site): no file is
+#: read or written (COPY, EXPORT, read_csv, ATTACH, Python objects by name), no extension is
+#: installed or loaded, nothing reaches the network — and ``lock_configuration`` comes last, so
+#: that SQL cannot SET any of them back.
+QUERY_SETTINGS: dict[str, bool] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
+
+#: How long opening a warehouse waits for another process that holds it (PEELKIT_WAIT overrides).
+WAIT_SECONDS = 10.0
+WAIT_VARIABLE = "PEELKIT_WAIT"
+
+#: A DuckDB database file has these bytes at offset 8 of its header.
+DUCKDB_MAGIC = b"DUCK"
+
+Waiting = Callable[[str], None]
+
 
 def schema_sql() -> str:
     return resources.files("peelkit").joinpath("schema.sql").read_text("utf-8")
 
 
-def _connect(path: Path | str, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _connect(
+    path: Path | str,
+    read_only: bool,
+    config: dict[str, bool] | None = None,
+    on_wait: Waiting | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Connect, after checking the file is a DuckDB database; while another process holds the
+    warehouse, try again for up to WAIT_SECONDS (``on_wait`` is told once) before giving up."""
     import duckdb
 
+    check_duckdb_file(path)
+    deadline: float | None = None
+    wait = 0.0
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=_settings(config))
+        except duckdb.Error as exc:
+            if not _is_lock_conflict(exc):
+                raise storage_error(path, exc, writing=not read_only) from exc
+            now = time.monotonic()
+            if deadline is None:
+                wait = wait_seconds()
+                deadline = now + wait
+                if on_wait is not None and wait > 0:
+                    on_wait(
+                        f"The warehouse {path} is in use by another process{_holder(exc)}; "
+                        f"waiting up to {wait:g} s for it to finish…"
+                    )
+            if now >= deadline:
+                raise WarehouseError(
+                    f"The warehouse {path} is in use by another process{_holder(exc)}, probably "
+                    f"another peelkit command, and was still in use after {wait:g} s. "
+                    "Wait for it to finish, then run this command again (or give another "
+                    "--warehouse)."
+                ) from exc
+            time.sleep(0.1)
+
+
+def _settings(config: dict[str, bool] | None) -> dict[str, str | bool | int | float | list[str]]:
+    return dict(config or {})
+
+
+def wait_seconds() -> float:
+    """How long to wait for a warehouse another process holds: PEELKIT_WAIT, or 10 s."""
+    value = os.environ.get(WAIT_VARIABLE)
+    if value is None or not value.strip():
+        return WAIT_SECONDS
     try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also NaN
         raise WarehouseError(
-            f"Cannot open the warehouse {path}: {exc}. If another peelkit command is using it, "
-            "wait for it to finish; if the file is not a DuckDB database, choose another path "
-            "with --warehouse."
+            f"The environment variable {WAIT_VARIABLE}={value!r} is not a number of seconds. "
+            f"Set it to how long to wait for a busy warehouse (e.g. {WAIT_VARIABLE}=30), or unset "
+            "it for the default of 10 s."
+        )
+    return seconds
+
+
+def _is_lock_conflict(exc: Exception) -> bool:
+    return "Could not set lock on file" in str(exc)
+
+
+def _holder(exc: Exception) -> str:
+    """' (PID 1234: /usr/bin/python3)' from DuckDB's lock message, or ''."""
+    found = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", str(exc))
+    return f" (PID {found.group(2)}: {found.group(1)})" if found else ""
+
+
+def check_duckdb_file(path: Path | str) -> None:
+    """Refuse an existing file that is not a DuckDB database (a CSV given as --warehouse, an
+    empty file) before DuckDB touches it; a path that does not exist yet is fine."""
+    path = Path(path)
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise WarehouseError(
+            f"{path} is a folder, not a DuckDB database file. Give a file name for --warehouse, "
+            f"e.g. {path / DEFAULT_PATH}."
+        )
+    head = _head(path)
+    if len(head) < len(DUCKDB_MAGIC) + 8:
+        # DuckDB writes the header as soon as it creates a file: a file that is still empty
+        # a moment later is not one being made by another peelkit.
+        time.sleep(0.2)
+        head = _head(path)
+    if head[8:12] == DUCKDB_MAGIC:
+        return
+    raise WarehouseError(
+        f"{path} is not a DuckDB database (it looks like {looks_like(head)}), so peelkit will not "
+        "open it as a warehouse. Choose a new file name for --warehouse (peelkit creates the "
+        "file), or the warehouse peelkit made."
+    )
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4096)
+    except OSError as exc:
+        raise WarehouseError(
+            f"Cannot read the warehouse {path}: {exc.strerror or exc}. Check the file's "
+            "permissions, or choose another --warehouse."
         ) from exc
 
 
-def open_warehouse(path: Path | str = DEFAULT_PATH) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) a warehouse for writing, with reference tables up to date."""
-    con = _connect(path, read_only=False)
+def looks_like(head: bytes) -> str:
+    """What a file that is not a DuckDB database seems to be, from its first bytes."""
+    if not head:
+        return "an empty file: 0 bytes"
+    magic = (
+        (b"SQLite format 3\0", "an SQLite database"),
+        (b"PK\x03\x04", "a zip archive or an .xlsx/.ods spreadsheet"),
+        (b"PK\x05\x06", "an empty zip archive"),
+        (b"PAR1", "a Parquet file"),
+        (b"\x1f\x8b", "a gzip file"),
+        (b"%PDF", "a PDF"),
+        (b"\xd0\xcf\x11\xe0", "an .xls spreadsheet or another old Office file"),
+    )
+    for start, kind in magic:
+        if head.startswith(start):
+            return kind
     try:
-        version = _schema_version(con)
-        if version not in (None, SCHEMA_VERSION):
-            raise WarehouseError(
-                f"{path} has warehouse schema version {version}; this peelkit writes version "
-                f"{SCHEMA_VERSION}. Use a new --warehouse file or the peelkit that made it."
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # a character cut in two at the end of the bytes read is still text
+        if exc.start < len(head) - 3:
+            return f"a binary file of another kind: {len(head):,}+ bytes, not DuckDB's header"
+        text = head[: exc.start].decode("utf-8-sig")
+    first = text.splitlines()[0] if text.strip() else ""
+    if "," in first or ";" in first or "\t" in first:
+        return "a CSV file"
+    return "a text file"
+
+
+def storage_error(path: Path | str, exc: Exception, *, writing: bool) -> WarehouseError:
+    """A DuckDB error in opening or writing the warehouse, in words: a full disk, a read-only
+    file, a file of a newer DuckDB, a damaged file. Anything else keeps DuckDB's message."""
+    message = str(exc)
+    text = message.lower()
+    path = Path(path)
+    # the file DuckDB failed on, when it is not the warehouse itself (its .wal, its .tmp folder)
+    found = re.search(r'(?:file|directory) "([^"]+)"', message)
+    other = found.group(1) if found and Path(found.group(1)).resolve() != path.resolve() else None
+    if "file too large" in text or "no space left" in text or "disk quota" in text:
+        if "file too large" in text:
+            what = (
+                "A file size limit was reached (ulimit -f, or the largest file the disk's file "
+                "system allows)"
             )
-        con.execute("BEGIN")
-        con.execute(schema_sql())
-        con.execute(
-            "INSERT OR REPLACE INTO peelkit_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
+            fix = "Raise the limit or free some disk space"
+        elif "disk quota" in text:
+            what, fix = "The disk quota is used up", "Free some space within the quota"
+        else:
+            what, fix = "The disk is full", "Free some disk space"
+        return WarehouseError(
+            f"{what} while writing the warehouse {path}{f' ({other})' if other else ''}, so "
+            "nothing of this command was saved: the warehouse holds what it held before. "
+            f"{fix}, or choose a warehouse on another disk with --warehouse, then run the "
+            "command again."
         )
-        _refresh_reference(con)
-        con.execute("COMMIT")
+    if "read-only file system" in text:
+        return WarehouseError(
+            f"Cannot write to the warehouse {path}: it is on a read-only file system. Choose a "
+            "--warehouse on a disk you can write to."
+        )
+    if "permission denied" in text:
+        if not writing:
+            return WarehouseError(
+                f"Cannot read the warehouse {path}: permission denied. Check the file's "
+                "permissions, or choose another --warehouse."
+            )
+        if path.exists() and other is None:
+            return WarehouseError(
+                f"Cannot write to the warehouse {path}: the file is read-only (permission "
+                f"denied). Make it writable (chmod u+w {path}), or choose another --warehouse."
+            )
+        return WarehouseError(
+            f"Cannot write to the warehouse {path}: the folder {path.resolve().parent} is "
+            f"read-only (permission denied{f' for {other}' if other else ''}). Choose "
+            "--warehouse in a folder you can write to."
+        )
+    if "newer version of duckdb" in text:
+        import duckdb
+
+        storage = re.search(r"storage version number (\d+)", message)
+        number = f" (storage version {storage.group(1)})" if storage else ""
+        return WarehouseError(
+            f"{path} was written by a newer DuckDB{number} than the DuckDB {duckdb.__version__} "
+            "this peelkit uses, which cannot read it. Upgrade peelkit and DuckDB (pip install "
+            "--upgrade peelkit duckdb), or use the program that wrote it; or choose a new file "
+            "name for --warehouse."
+        )
+    if "not a valid duckdb database file" in text:
+        head = _head(path) if path.is_file() else b""
+        return WarehouseError(
+            f"{path} is not a DuckDB database (it looks like {looks_like(head)}), so peelkit "
+            "will not open it as a warehouse. Choose a new file name for --warehouse (peelkit "
+            "creates the file), or the warehouse peelkit made."
+        )
+    if "corrupt database file" in text:
+        return WarehouseError(
+            f"The warehouse {path} is damaged: {message.splitlines()[0]}. Restore it from a "
+            "copy, or load the source files again into a new --warehouse file."
+        )
+    if "no such file or directory" in text and not path.parent.is_dir():
+        return WarehouseError(
+            f"Cannot create the warehouse {path}: the folder {path.parent} does not exist. "
+            "Create it, or choose another --warehouse."
+        )
+    return WarehouseError(f"Cannot open the warehouse {path}: {message.splitlines()[0]}")
+
+
+_STORAGE_FAULTS = (
+    "file too large",
+    "no space left",
+    "disk quota",
+    "read-only file system",
+    "permission denied",
+)
+
+
+@contextmanager
+def storage_errors(path: Path | str) -> Iterator[None]:
+    """Turn a DuckDB error caused by the disk under the warehouse (full, a file size limit,
+    read-only) into a WarehouseError that says so; other errors pass unchanged."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.Error as exc:
+        if any(fault in str(exc).lower() for fault in _STORAGE_FAULTS):
+            raise storage_error(path, exc, writing=True) from exc
+        raise
+
+
+def open_warehouse(
+    path: Path | str = DEFAULT_PATH, on_wait: Waiting | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) a warehouse for writing, with reference tables up to date."""
+    con = _connect(path, read_only=False, on_wait=on_wait)
+    try:
+        with storage_errors(path):
+            version = _schema_version(con)
+            if version is None:
+                _refuse_other_database(con, path)
+            elif version != SCHEMA_VERSION:
+                raise WarehouseError(_version_message(path, version))
+            con.execute("BEGIN")
+            con.execute(schema_sql())
+            con.execute(
+                "INSERT OR REPLACE INTO peelkit_meta VALUES ('schema_version', ?)",
+                [SCHEMA_VERSION],
+            )
+            _refresh_reference(con)
+            con.execute("COMMIT")
     except BaseException:
         con.close()
         raise
     return con
 
 
-def open_read_only(path: Path | str = DEFAULT_PATH) -> duckdb.DuckDBPyConnection:
-    """Open an existing warehouse read-only (for queries and reports)."""
+def open_read_only(
+    path: Path | str = DEFAULT_PATH, on_wait: Waiting | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open an existing warehouse read-only (for reports and indicators)."""
+    return _open_existing(path, None, on_wait)
+
+
+def open_for_query(
+    path: Path | str = DEFAULT_PATH, on_wait: Waiting | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open an existing warehouse for running SQL that anyone may have written: read-only, and
+    with QUERY_SETTINGS, so that the SQL cannot write or read any file, attach a database,
+    install or load an extension, reach the network or change these settings. Run the SQL with
+    ``run_query`` (one statement per call).
+
+    DuckDB shares one database per file in a process: every connection to the file in this
+    process must be made the same way (open_for_query) while one is open."""
+    return _open_existing(path, QUERY_SETTINGS, on_wait)
+
+
+def _open_existing(
+    path: Path | str, config: dict[str, bool] | None, on_wait: Waiting | None
+) -> duckdb.DuckDBPyConnection:
     if not Path(path).exists():
         raise WarehouseError(
             f"There is no warehouse at {path}. Run 'peelkit ingest PATH...' or 'peelkit demo' "
             "first, or point --warehouse at an existing file."
         )
-    con = _connect(path, read_only=True)
-    if _schema_version(con) is None:
+    con = _connect(path, read_only=True, config=config, on_wait=on_wait)
+    try:
+        version = _schema_version(con)
+        if version is None:
+            raise WarehouseError(
+                f"{path} is a DuckDB database but not a peelkit warehouse (it has no "
+                "peelkit_meta table). Point --warehouse at the warehouse peelkit made, or make "
+                "one with 'peelkit ingest PATH...' or 'peelkit demo'."
+            )
+        if version != SCHEMA_VERSION:
+            raise WarehouseError(_version_message(path, version))
+    except BaseException:
         con.close()
-        raise WarehouseError(f"{path} is a DuckDB file but not a peelkit warehouse.")
+        raise
     return con
+
+
+def _version_message(path: Path | str, version: str) -> str:
+    """What to do with a warehouse of another schema version (reading or writing)."""
+    newer = version.isdigit() and SCHEMA_VERSION.isdigit() and int(version) > int(SCHEMA_VERSION)
+    if newer:
+        return (
+            f"{path} is a warehouse of schema version {version}, made by a newer peelkit; this "
+            f"peelkit reads and writes version {SCHEMA_VERSION} only. Upgrade peelkit (pip "
+            "install --upgrade peelkit), or use a new --warehouse file."
+        )
+    return (
+        f"{path} is a warehouse of schema version {version}, made by an older peelkit; this "
+        f"peelkit reads and writes version {SCHEMA_VERSION} only and does not convert "
+        "warehouses. Load the source files again into a new --warehouse file, or use the "
+        "peelkit that made it."
+    )
+
+
+def _refuse_other_database(con: duckdb.DuckDBPyConnection, path: Path | str) -> None:
+    """A DuckDB database without peelkit_meta may become a warehouse only if it is empty:
+    peelkit does not add its tables to another program's database."""
+    rows = con.execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE NOT temporary "
+        "UNION ALL SELECT schema_name || '.' || view_name FROM duckdb_views() "
+        "WHERE NOT internal AND NOT temporary ORDER BY 1"
+    ).fetchall()
+    if rows:
+        names = [str(r[0]).removeprefix("main.") for r in rows]
+        shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+        raise WarehouseError(
+            f"{path} is a DuckDB database but not a peelkit warehouse: it has {len(names)} "
+            f"table(s) or view(s) of its own ({shown}) and no peelkit_meta table, and peelkit "
+            "does not add its tables to another program's database. Choose a new file name "
+            "for --warehouse, or the warehouse peelkit made."
+        )
 
 
 @contextmanager
@@ -108,6 +433,46 @@ def reading(path: Path | str = DEFAULT_PATH) -> Iterator[duckdb.DuckDBPyConnecti
         yield con
     finally:
         con.close()
+
+
+def run_query(
+    con: duckdb.DuckDBPyConnection, sql: str, batch_rows: int = 10_000
+) -> tuple[list[str], Iterator[list[tuple[Any, ...]]]]:
+    """Run one SQL statement (on a connection from open_for_query): its column names, and its
+    rows in batches. Several statements, or none, are refused; DuckDB's errors (a syntax error,
+    an unknown table, a refused operation) are QueryErrors with DuckDB's message."""
+    import duckdb
+
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryError(str(exc)) from exc
+    if not statements:
+        raise QueryError(
+            "The SQL has no statement. Give one, e.g. peelkit query 'SELECT count(*) FROM loads'."
+        )
+    if len(statements) > 1:
+        raise QueryError(
+            f"The SQL has {len(statements)} statements; peelkit query runs one statement per "
+            "call. Run them one at a time."
+        )
+    try:
+        cursor = con.execute(statements[0])
+    except duckdb.Error as exc:
+        raise QueryError(str(exc)) from exc
+    columns = [d[0] for d in cursor.description or []]
+
+    def batches() -> Iterator[list[tuple[Any, ...]]]:
+        while True:
+            try:
+                rows = cursor.fetchmany(batch_rows)
+            except duckdb.Error as exc:
+                raise QueryError(str(exc)) from exc
+            if not rows:
+                return
+            yield rows
+
+    return columns, batches()
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:

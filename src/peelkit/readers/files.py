@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -38,19 +40,51 @@ class SourceFile:
         return Path(self.member).name if self.member else self.path.name
 
     def open(self) -> IO[bytes]:
+        """The file's bytes. Read them inside ``reading()``: a zip member's damage (a bad
+        CRC-32, invalid compressed data) shows only as it is read."""
         try:
             if self.member is not None and self._zip is not None:
                 return self._zip.open(self.member)
             return self.path.open("rb")
-        except (OSError, zipfile.BadZipFile) as exc:
+        except (zipfile.BadZipFile, zlib.error) as exc:
+            raise self._damaged(exc) from exc
+        except OSError as exc:
             raise UnreadableFile(f"Cannot read {self.display}: {exc}", path=self.display) from exc
 
+    @contextmanager
+    def reading(self) -> Iterator[IO[bytes]]:
+        """``open()``, with what goes wrong while reading turned into UnreadableFile naming the
+        file (and the archive and member)."""
+        try:
+            with self.open() as fh:
+                yield fh
+        except (zlib.error, zipfile.BadZipFile, EOFError) as exc:
+            raise self._damaged(exc) from exc
+        except OSError as exc:
+            raise UnreadableFile(f"Cannot read {self.display}: {exc}", path=self.display) from exc
+
+    def _damaged(self, exc: BaseException) -> UnreadableFile:
+        """A zip member that cannot be read back: what is wrong, and to download it again."""
+        text = str(exc)
+        if "CRC" in text:
+            what = "bad CRC-32: its bytes are not the ones the archive recorded"
+        elif isinstance(exc, zlib.error):
+            what = f"invalid compressed data: {text}"
+        elif isinstance(exc, EOFError):
+            what = "its compressed data ends early"
+        else:
+            what = f"the archive is damaged: {text}"
+        return UnreadableFile(
+            f"{self.display} is damaged inside the archive ({what}). Download the archive again.",
+            path=self.display,
+        )
+
     def head(self, size: int = 65536) -> bytes:
-        with self.open() as fh:
+        with self.reading() as fh:
             return fh.read(size)
 
     def read_bytes(self) -> bytes:
-        with self.open() as fh:
+        with self.reading() as fh:
             return fh.read()
 
 
@@ -70,7 +104,7 @@ def digest(source: SourceFile, chunk: int = 1 << 22) -> Digest:
     h = hashlib.sha256()
     newlines = 0
     last = b""
-    with source.open() as fh:
+    with source.reading() as fh:
         while block := fh.read(chunk):
             h.update(block)
             newlines += block.count(b"\n")
