@@ -384,3 +384,43 @@ def test_the_report_shows_a_withheld_figure_as_withheld_never_as_a_number(
     assert shown == []  # no number of the Met's is drawn or written for it
     page = write_report(report, tmp_path / "met", pdf=False).html.read_text(encoding="utf-8")
     assert "withheld: inputs incomplete: 1 row of load 3 rejected" in page
+
+
+def test_a_plausibility_finding_travels_with_the_figure_and_changes_nothing(
+    prc_and_populations, real_data, tmp_path
+):
+    con = prc_and_populations
+    before = next(
+        r
+        for r in compute(con, period_end=date(2018, 3, 31), indicator_ids=["FIN-2"])
+        if r.force_code == MET
+    )
+    # a second release in which the Met's 2017/18 Q1 counts are a tenth higher
+    out = []
+    for line in (real_data / REAL_PRC).read_text(encoding="utf-8").splitlines(keepends=True):
+        if line.startswith("2017/18,1,Metropolitan Police,"):
+            head, _, count = line.rstrip("\n").rpartition(",")
+            if count.strip().isdigit():
+                line = f"{head}, {round(int(count) * 1.1)} \n"
+        out.append(line)
+    second = tmp_path / "prc-second-release.csv"
+    second.write_text("".join(out), encoding="utf-8")
+    ingest(con, [second])
+    assert con.execute("SELECT rule, force_code FROM findings").fetchall() == [
+        ("quarter-move", MET)
+    ]
+
+    after = next(
+        r
+        for r in compute(con, period_end=date(2018, 3, 31), indicator_ids=["FIN-2"])
+        if r.force_code == MET
+    )
+    assert after.coverage == "computed" and after.value is not None
+    assert after.value > before.value  # the new release is used, as loaded
+    assert after.note is not None and "plausibility findings: quarter-move in load 3" in after.note
+    city = next(
+        r
+        for r in compute(con, period_end=date(2018, 3, 31), indicator_ids=["FIN-2"])
+        if r.force_code == CITY
+    )
+    assert "plausibility" not in (city.note or "")

@@ -417,8 +417,10 @@ def _row_records(
                 withheld.add(code)
             note = "; ".join(n for n in (said_first, note) if n)
             unranked.add(code)
+        found = context.incomplete.found(loads, code, [context.period, context.earlier])
         said = [n for n in (note, combined[code].reason if code in combined else None) if n]
         said += notes.get(code, [])
+        said += [found] if found else []
         states[code] = (coverage, "; ".join(said) or None)
 
     # England and Wales counts what was loaded, of every force; a figure with incomplete

@@ -6,7 +6,9 @@ comma takes that offence out of the Met's quarter, and its rate falls without a 
 rejected row is recorded with the force and period it belongs to where its file or its own
 fields say so (``rejected_rows.force_code``, ``period_start``); one that says neither counts
 against every force and period of its file. A file loaded with ``ingest --accept-damaged``
-carries its damage (``loads.damage``). The catalogue's rule (``[defaults] incomplete_inputs``)
+carries its damage (``loads.damage``). What the plausibility rules found in a load
+(``findings``) travels with every figure of that force and period in its note, and changes
+nothing else. The catalogue's rule (``[defaults] incomplete_inputs``)
 decides what such a figure is: withheld, or shown with its caveat.
 
 The ledger is read once per computation, from the warehouse itself (on any backend).
@@ -14,7 +16,7 @@ The ledger is read once per computation, from the warehouse itself (on any backe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -34,11 +36,21 @@ class _Rejected:
 
 
 @dataclass(frozen=True)
+class _Finding:
+    force_code: str
+    period_start: date | None
+    rule: str
+    detail: str
+
+
+@dataclass(frozen=True)
 class Incomplete:
-    """Per load: its rejected rows (by force and period), and its damage."""
+    """Per load: its rejected rows (by force and period), its damage, and what the
+    plausibility rules found in it (findings never change a figure; they travel with it)."""
 
     rejected: dict[int, tuple[_Rejected, ...]]
     damaged: dict[int, str]
+    findings: dict[int, tuple[_Finding, ...]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection) -> Incomplete:
@@ -56,7 +68,32 @@ class Incomplete:
         damaged = dict(
             con.execute("SELECT load_id, damage FROM loads WHERE damage IS NOT NULL").fetchall()
         )
-        return cls({k: tuple(v) for k, v in rejected.items()}, damaged)
+        findings: dict[int, list[_Finding]] = {}
+        for load_id, force_code, period_start, rule, detail in con.execute(
+            "SELECT load_id, force_code, period_start, rule, detail FROM findings ORDER BY ALL"
+        ).fetchall():
+            findings.setdefault(int(load_id), []).append(
+                _Finding(force_code, period_start, rule, detail)
+            )
+        return cls(
+            {k: tuple(v) for k, v in rejected.items()},
+            damaged,
+            {k: tuple(v) for k, v in findings.items()},
+        )
+
+    def found(
+        self, load_ids: tuple[int, ...], force_code: str, windows: list[Period]
+    ) -> str | None:
+        """What the plausibility rules found in the loads of one force's figure, for this force
+        and a period inside its windows, in words; None if nothing."""
+        said = [
+            f"{f.rule} in load {load_id}: {f.detail}"
+            for load_id in load_ids
+            for f in self.findings.get(load_id, ())
+            if f.force_code == force_code
+            and (f.period_start is None or any(_within(f.period_start, w) for w in windows))
+        ]
+        return ("plausibility findings: " + "; ".join(said)) if said else None
 
     def said(self, load_ids: tuple[int, ...], force_code: str, windows: list[Period]) -> str | None:
         """What is incomplete in the inputs of one force's figure, in words; None if nothing.
