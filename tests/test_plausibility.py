@@ -166,29 +166,17 @@ def test_the_real_street_file_with_its_identical_asb_rows_is_not_flagged(con, re
     assert findings(con) == []
 
 
-def test_a_month_loaded_again_from_another_file_is_flagged_as_duplicate_records(
+def test_a_month_loaded_again_from_another_file_replaces_it_and_is_no_duplicate(
     con, real_data, tmp_path
 ):
     rows = read(city(real_data, "2016-08"))
     rows[1][10] = "Under investigation" if rows[1][10] != "Under investigation" else "Unknown"
     again = archive_copy(tmp_path, "2016-08", rows)  # a later download: one outcome updated
     load(con, city(real_data, "2016-08"))
-    load(con, again)
-    first = load_id(con, city(real_data, "2016-08"))
-    crimes = sum(1 for r in rows[1:] if r[0])
-    assert findings(con) == [
-        (
-            "duplicates",
-            "police_uk_street",
-            CITY,
-            "2016-08",
-            crimes,
-            load_id(con, again),
-            first,
-            f"{crimes} row(s) whose record (crime_id) is already loaded from load {first} "
-            "(2016-08-city-of-london-street.csv)",
-        )
-    ]
+    report = load(con, again)
+    assert [r[:3] for r in report.replaced] == [("police_uk_street", CITY, "2016-08")]
+    assert findings(con) == []
+    assert con.execute("SELECT count(*) FROM police_uk_street").fetchone() == (len(rows) - 1,)
 
 
 def test_an_offence_listed_twice_for_a_force_and_quarter_is_flagged_and_homicide_is_not(
@@ -460,7 +448,11 @@ def test_the_packaged_rules_declare_each_check_with_its_parameters():
         ("min_months = 3", "min_month = 3", "min_months: missing"),
         ('sources = ["recorded_crime"]', 'sources = ["police_uk_street"]', "not a source this"),
         ("[rule.records.recorded_crime]", "[rule.records.crime_outcomes]", "one entry per source"),
-        ("within_file = false", "within_file = 0", "records.police_uk_outcomes → within_file"),
+        (
+            'record = ["offence_code"]\nwithin_file = true',
+            'record = ["offence_code"]\nwithin_file = 0',
+            "records.recorded_crime → within_file",
+        ),
         ('time_zone = "Europe/London"', "time_zone = 1", "rule other-month → time_zone"),
     ],
 )
