@@ -634,6 +634,7 @@ def run_case(case: Case, template: Template, threads: int | None = None) -> Outc
         # The template was made by open_warehouse; a plain connect saves its schema refresh.
         con = duckdb.connect(str(warehouse), config={"threads": str(threads)} if threads else {})
         con.execute("PRAGMA disable_checkpoint_on_shutdown")  # the copy is thrown away
+        con.execute("SET enable_progress_bar = false")
         outcome: Outcome
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -1283,17 +1284,21 @@ class Tally:
     refused: int = 0
     findings: int = 0
     known: int = 0
+    slow: int = 0
     seconds: float = 0.0
     signatures: dict[str, int] = field(default_factory=dict)
     saved: list[str] = field(default_factory=list)
 
     def add(self, other: Tally) -> None:
-        for f in ("examples", "loaded", "refused", "findings", "known", "seconds"):
+        for f in ("examples", "loaded", "refused", "findings", "known", "slow", "seconds"):
             setattr(self, f, getattr(self, f) + getattr(other, f))
         for s, n in other.signatures.items():
             self.signatures[s] = self.signatures.get(s, 0) + n
         self.saved += other.saved
 
+
+#: An example slower than this (seconds) is reported (not a finding: the machine is shared).
+SLOW = 10.0
 
 _WORKER: dict[str, Any] = {}
 
@@ -1340,8 +1345,11 @@ def run_chunk(
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=fuzz_case(target))
-    def one(case: Case) -> None:
+    @given(data=st.data())
+    def one(data: st.DataObject) -> None:
+        if time.time() > deadline:
+            return  # the budget is spent: the rest of the chunk draws nothing
+        case = data.draw(fuzz_case(target))
         status.write_text(
             json.dumps(
                 {
@@ -1354,10 +1362,19 @@ def run_chunk(
             )
         )
         faulthandler.dump_traceback_later(120, exit=True)  # a hang ends the worker
+        began = time.perf_counter()
         try:
             outcome = run_case(case, template, threads=1)
         finally:
             faulthandler.cancel_dump_traceback_later()
+        took = time.perf_counter() - began
+        if took > SLOW:
+            tally.slow += 1
+            print(
+                f"\n[{case.target}] SLOW {took:.1f} s ({outcome.verdict}): {case!r}",
+                file=sys.stderr,
+                flush=True,
+            )
         tally.examples += 1
         if outcome.verdict == "loaded":
             tally.loaded += 1
@@ -1495,6 +1512,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         totals[name].signatures[sig] = totals[name].signatures.get(sig, 0) + 1
                         continue
                     totals[name].add(tally)
+                    if not tally.examples:
+                        continue
                     done = sum(t.examples for t in totals.values())
                     print(
                         f"  {name}: {totals[name].examples} examples "
@@ -1516,14 +1535,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     minutes = (time.time() - started) / 60
     print(
         f"\n{'target':24} {'examples':>9} {'loaded':>8} {'refused':>8} {'findings':>9} "
-        f"{'known':>6} {'s/example':>10}"
+        f"{'known':>6} {'slow':>5} {'worker min':>11} {'s/example':>10}"
     )
     for name in names:
         t = totals[name]
         rate = t.seconds / t.examples if t.examples else 0.0
         print(
             f"{name:24} {t.examples:9} {t.loaded:8} {t.refused:8} {t.findings:9} {t.known:6} "
-            f"{rate:10.3f}"
+            f"{t.slow:5} {t.seconds / 60:11.1f} {rate:10.3f}"
         )
     all_findings = sum(t.findings for t in totals.values())
     print(
