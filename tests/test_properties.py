@@ -31,7 +31,8 @@ from peelkit.errors import PeelkitError
 from peelkit.ingest import ingest
 from peelkit.readers import csv_formats
 from peelkit.readers.base import CsvFormat
-from peelkit.warehouse import open_warehouse, snapshot
+from peelkit.warehouse import snapshot
+from tests.fuzzing import Template, check_accounted, make_template
 
 CITY = "City of London Police"
 CRIME_ID = "9a0874c4253249e9b19acf901553a1b2b283306a7d4e8e12ad5970d6d51a1812"
@@ -213,62 +214,13 @@ def malformed_csv(draw: st.DrawFn, fmt: CsvFormat) -> bytes:
     return data
 
 
-# -- the template warehouse ----------------------------------------------------------------------
-
-
-class Template:
-    """A warehouse file with one good load, and its snapshot.
-
-    Not a dataclass: Hypothesis prints the arguments of a failing example, and the snapshot
-    is too large to print (pytest turns Hypothesis' warning about that into an error).
-    """
-
-    def __init__(self, path: Path, before: dict[str, list[tuple[object, ...]]]) -> None:
-        self.path = path
-        self.before = before
-
-    def __repr__(self) -> str:
-        return f"Template({str(self.path)!r})"
+# -- the template warehouse (shared with the fuzz tests) -------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def template(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> Template:
-    """A warehouse made by open_warehouse with one good real load, copied for every example."""
-    path = tmp_path_factory.mktemp("property-template") / "warehouse.duckdb"
-    con = open_warehouse(path)
-    try:
-        street = (
-            real_data / "police-uk-city-of-london" / "2016-01" / "2016-01-city-of-london-street.csv"
-        )
-        assert ingest(con, [street]).files[0].rows_loaded == 446
-        before = snapshot(con)
-    finally:
-        con.close()
-    return Template(path, before)
-
-
-def check_accounted(
-    con: duckdb.DuckDBPyConnection, report_files: list, rejects: list, strict: bool
-) -> None:
-    loaded = [f for f in report_files if f.status == "loaded"]
-    for f in loaded:
-        assert f.rows_read == f.rows_loaded + f.rows_rejected, f
-        assert con.execute(
-            "SELECT rows_read, rows_loaded, rows_rejected FROM loads WHERE load_id = ?",
-            [f.load_id],
-        ).fetchone() == (f.rows_read, f.rows_loaded, f.rows_rejected)
-        lines = con.execute(
-            "SELECT count(DISTINCT line), count(*) FROM rejected_rows WHERE load_id = ?",
-            [f.load_id],
-        ).fetchone()
-        assert lines is not None and lines[0] == f.rows_rejected
-        assert lines[1] == len([r for r in rejects if r.load_id == f.load_id])
-    for r in rejects:
-        assert r.line is not None and r.line >= 2, r
-        assert r.reason.strip(), r
-    if strict:
-        assert rejects == []
-    assert {f.status for f in report_files} <= {"loaded", "already loaded"}
+    """A warehouse made by open_warehouse with good real loads, copied for every example."""
+    return make_template(tmp_path_factory.mktemp("property-template"), real_data)
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=class_name)

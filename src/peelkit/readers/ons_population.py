@@ -29,7 +29,7 @@ from pathlib import Path
 from peelkit.errors import InputError, UnreadableFile
 from peelkit.readers.base import Format
 from peelkit.readers.files import SourceFile
-from peelkit.readers.spreadsheets import cell_text, is_spreadsheet, open_workbook
+from peelkit.readers.spreadsheets import cell_text, is_spreadsheet, open_workbook, sheet_rows
 
 MYE2_SHEETS = ("MYE2 - All", "MYE2 - Persons")
 MYE2_HEADER = re.compile(r"^Geography1?$")
@@ -37,6 +37,9 @@ MYEB_CODE = re.compile(r"^ladcode(\d{2})$")
 LAD_CODE = re.compile(r"^(E0[6-9]|W06)\d{6}$")
 YEAR_IN_TITLE = re.compile(r"\bmid[- ]?(\d{4})\b", re.IGNORECASE)
 YEAR_IN_NAME = re.compile(r"(?:mid|estimates)[-_ ]?(\d{4})", re.IGNORECASE)
+#: More people than any area has: a count above it is damage, not an estimate (and sums of
+#: such counts would overflow the warehouse's BIGINT).
+MAX_PEOPLE = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def _sheet_rows(source: SourceFile) -> tuple[str, list[list[str]]] | None:
     book = open_workbook(source)
     for name in book.sheet_names:
         if name.strip() in MYE2_SHEETS:
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            rows = sheet_rows(book, source, name)
             return name, [[cell_text(c).strip() for c in row] for row in rows]
     return None
 
@@ -161,7 +164,7 @@ def _count(value: str, source: SourceFile, line: int, field: str) -> int:
         number = float(cleaned)
     except ValueError:
         number = -1.0
-    if number < 0 or not number.is_integer():
+    if number < 0 or not number.is_integer() or number > MAX_PEOPLE:
         raise InputError(
             f"{source.display}, line {line}, field {field!r}: expected a whole number of people, "
             f"found {value[:40]!r}. The estimates must be loaded as ONS published them; "
@@ -169,6 +172,16 @@ def _count(value: str, source: SourceFile, line: int, field: str) -> int:
             path=source.display,
         )
     return int(number)
+
+
+def _repeated(source: SourceFile, what: str, line: int, first: int) -> InputError:
+    """A row that repeats an earlier one would be counted twice in the force areas' sums."""
+    return InputError(
+        f"{source.display}, line {line}: {what} is given twice (first on line {first}), so its "
+        "people would be counted twice. The estimates must be loaded as ONS published them; "
+        "download the file again.",
+        path=source.display,
+    )
 
 
 def _left_out(code: str) -> str | None:
@@ -187,6 +200,7 @@ def _mye2(source: SourceFile, rows: list[list[str]], where: str) -> Estimates:
     out: list[DistrictRow] = []
     left: dict[str, int] = {}
     read = 0
+    seen: dict[str, int] = {}
     for index in range(at + 1, len(rows)):
         row = rows[index]
         code = row[0] if row else ""
@@ -194,13 +208,16 @@ def _mye2(source: SourceFile, rows: list[list[str]], where: str) -> Estimates:
             continue  # blank rows and footnotes below the table
         if not re.match(r"^[EKNSW]\d{8}$", code):
             continue  # a footnote
+        if code in seen:
+            raise _repeated(source, f"the area {code}", index + 1, seen[code])
+        seen[code] = index + 1
         read += 1
         reason = _left_out(code)
         if reason:
             left[reason] = left.get(reason, 0) + 1
             continue
         people = _count(row[3] if len(row) > 3 else "", source, index + 1, "All ages")
-        out.append(DistrictRow(index + 1, code, row[1], year, people))
+        out.append(DistrictRow(index + 1, code, row[1] if len(row) > 1 else "", year, people))
     return Estimates(out, read, left)
 
 
@@ -228,10 +245,22 @@ def _myeb(source: SourceFile, rows: list[list[str]]) -> Estimates:
     first_line: dict[str, int] = {}
     left: dict[str, int] = {}
     seen: set[str] = set()
+    keys: dict[tuple[str, ...], int] = {}
     for line, row in enumerate(rows[1:], start=2):
         if not row or not row[0]:
             continue
         code = row[0]
+        if len(row) < len(rows[0]):
+            raise InputError(
+                f"{source.display}, line {line}: expected {len(rows[0])} fields as in the "
+                f"header, found {len(row)}. The estimates must be loaded as ONS published them; "
+                "download the file again.",
+                path=source.display,
+            )
+        key = (code, row[3], row[4])  # district, sex, age
+        if key in keys:
+            raise _repeated(source, f"{code}, sex {row[3]}, age {row[4]}", line, keys[key])
+        keys[key] = line
         if code not in seen:
             seen.add(code)
             reason = _left_out(code)

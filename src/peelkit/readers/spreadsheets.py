@@ -66,6 +66,25 @@ def container_damage(source: SourceFile) -> str | None:
     return f"its part {bad} fails its checksum" if bad else None
 
 
+def sheet_rows(
+    book: CalamineWorkbook, source: SourceFile, name: str, *, skip_empty_area: bool = False
+) -> list[list[Any]]:
+    """The cells of one sheet. calamine parses a sheet only when it is asked for (an .xlsx
+    sheet's XML, for one), so a damaged sheet is found here, not when the workbook opens."""
+    try:
+        rows: list[list[Any]] = book.get_sheet_by_name(name).to_python(
+            skip_empty_area=skip_empty_area
+        )
+    except Exception as exc:  # calamine raises its own untyped errors for broken sheets
+        raise UnreadableFile(
+            f"{source.display}: the sheet {name!r} cannot be read ({exc}): the file may be "
+            "damaged. Download it again; or open it in a spreadsheet program and save it again "
+            "as .ods or as CSV.",
+            path=source.display,
+        ) from exc
+    return rows
+
+
 def cell_text(value: Any) -> str:
     if value is None:
         return ""
@@ -81,7 +100,7 @@ def sheets_as_csv(source: SourceFile, fmt: CsvFormat) -> list[tuple[str, int, by
     book = open_workbook(source)
     found: list[tuple[str, int, bytes]] = []
     for name in book.sheet_names:
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        rows = sheet_rows(book, source, name)
         for index, row in enumerate(rows[:30]):
             cells = tuple(cell_text(c).strip() for c in row[: len(fmt.header)])
             if cells == fmt.header:
@@ -140,7 +159,10 @@ def workforce_recognised(source: SourceFile, head: bytes) -> bool:
         return False
     if "Table_1" not in book.sheet_names:
         return False
-    rows = book.get_sheet_by_name("Table_1").to_python()
+    try:
+        rows = sheet_rows(book, source, "Table_1", skip_empty_area=True)
+    except UnreadableFile:
+        return False
     title = cell_text(rows[0][0]) if rows and rows[0] else ""
     return bool(WORKFORCE_TITLE.match(title))
 
@@ -155,7 +177,7 @@ def workforce_rows(
     read = 0
     aliases = reference.force_aliases()
     for sheet in book.sheet_names:
-        rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        rows = sheet_rows(book, source, sheet)
         if not rows or not rows[0]:
             continue
         match = WORKFORCE_TITLE.match(cell_text(rows[0][0]))
