@@ -685,12 +685,22 @@ def _replace_earlier_releases(
         RETURNING source, force_code, period, load_id, superseded_by, period_start
         """
     ).fetchall()
-    for source, force_code, _, old_id, _, start in replaced:
-        if source in POLICE_UK_TABLES:
+    gone = [(r[0], r[3], r[1], r[5]) for r in replaced if r[0] in POLICE_UK_TABLES]
+    if gone:  # one DELETE per table: an archive can republish thousands of force-months
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE __replaced "
+            "(source VARCHAR, load_id INTEGER, force_code VARCHAR, month DATE)"
+        )
+        insert_rows(con, "__replaced", ("source", "load_id", "force_code", "month"), gone)
+        for table in sorted({g[0] for g in gone}):
             con.execute(
-                f"DELETE FROM {source} WHERE load_id = ? AND force_code = ? AND month = ?",
-                [old_id, force_code, start],
+                f"""
+                DELETE FROM {table} AS t USING __replaced AS r
+                WHERE r.source = '{table}' AND t.load_id = r.load_id
+                  AND t.force_code = r.force_code AND t.month = r.month
+                """
             )
+        con.execute("DROP TABLE __replaced")
     return sorted((r[0], r[1], r[2], r[3], r[4]) for r in replaced)
 
 
@@ -1023,7 +1033,7 @@ def _strict_message(plans: list[PlannedLoad], rejects: list[Reject]) -> str:
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("__file_loads", "__scope"):
+    for table in ("__file_loads", "__scope", "__replaced"):
         with contextlib.suppress(duckdb.Error):
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
