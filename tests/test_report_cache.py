@@ -87,3 +87,30 @@ def test_a_changed_record_makes_every_report_again(demo_run, tmp_path, judgments
     con.close()
     [again] = render_reports(warehouse, [KENT], out, judgments_folder=judgments, pdf=False)
     assert not again.unchanged
+
+
+def test_the_run_hands_its_work_to_spawned_workers_too(demo_run, tmp_path, judgments):
+    # spawn (Python 3.14's default on Linux) starts workers with nothing of the parent's
+    # memory: the reports must come out as they do in one process
+    forces = [MET, KENT]
+    spawned = render_reports(
+        demo_run.warehouse,
+        forces,
+        tmp_path / "spawned",
+        judgments_folder=judgments,
+        pdf=False,
+        workers=2,
+        start_method="spawn",
+    )
+    alone = render_reports(
+        demo_run.warehouse,
+        forces,
+        tmp_path / "alone",
+        judgments_folder=judgments,
+        pdf=False,
+        workers=1,
+    )
+    assert [r.force for r in spawned] == forces
+    for a, b in zip(spawned, alone, strict=True):
+        assert not a.unchanged
+        assert a.files.html.read_bytes() == b.files.html.read_bytes()

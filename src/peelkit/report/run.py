@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import time
 from collections.abc import Callable
@@ -101,11 +102,13 @@ def render_reports(
     period_end: date | None = None,
     rebuild: bool = False,
     allow_gaps: bool = False,
+    start_method: str | None = None,
 ) -> list[Rendered]:
     """Write the reports of ``forces`` under ``out/<force>/``: for ``cycle``, or for the data to
     ``period_end`` (a data profile, unless it is a cycle's period end). Without
     ``allow_gaps``, refuse (saying what to load) when the warehouse lacks most of a report's
-    data (report.gaps)."""
+    data (report.gaps). ``start_method`` (fork, forkserver or spawn; the platform's default
+    when None) is how worker processes start: each is handed the run's work explicitly."""
     when = for_date(period_end) if period_end is not None else for_cycle(cycle)
     con = open_read_only(warehouse)
     try:
@@ -140,7 +143,10 @@ def render_reports(
             results.append(_render_one(force))
             done(results[-1])
         return results
-    with ProcessPoolExecutor(max_workers=workers, initializer=_start, initargs=(work,)) as pool:
+    context = multiprocessing.get_context(start_method) if start_method else None
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_start, initargs=(work,)
+    ) as pool:
         for rendered in pool.map(_render_one, forces):
             results.append(rendered)
             done(rendered)
