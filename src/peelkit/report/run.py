@@ -105,10 +105,11 @@ def render_reports(
     start_method: str | None = None,
 ) -> list[Rendered]:
     """Write the reports of ``forces`` under ``out/<force>/``: for ``cycle``, or for the data to
-    ``period_end`` (a data profile, unless it is a cycle's period end). Without
-    ``allow_gaps``, refuse (saying what to load) when the warehouse lacks most of a report's
-    data (report.gaps). ``start_method`` (fork, forkserver or spawn; the platform's default
-    when None) is how worker processes start: each is handed the run's work explicitly."""
+    ``period_end`` (a data profile, unless it is a cycle's period end), computing the records
+    once. Without ``allow_gaps``, refuse (saying what to load) when the warehouse lacks most of
+    a report's data (report.gaps). ``start_method`` (fork, forkserver or spawn; the platform's
+    default when None) is how worker processes start: each is handed the run's work
+    explicitly."""
     when = for_date(period_end) if period_end is not None else for_cycle(cycle)
     con = open_read_only(warehouse)
     try:
@@ -116,6 +117,39 @@ def render_reports(
         labels = data_labels(con)
     finally:
         con.close()
+    return render_records(
+        records,
+        labels,
+        forces,
+        out,
+        when,
+        judgments_folder=judgments_folder,
+        pdf=pdf,
+        workers=workers,
+        done=done,
+        rebuild=rebuild,
+        allow_gaps=allow_gaps,
+        start_method=start_method,
+    )
+
+
+def render_records(
+    records: list[BenchmarkRecord],
+    labels: tuple[str, ...],
+    forces: list[str],
+    out: Path,
+    when: PeriodEnd,
+    *,
+    judgments_folder: Path | None = None,
+    pdf: bool = True,
+    workers: int | None = None,
+    done: Callable[[Rendered], None] = lambda _: None,
+    rebuild: bool = False,
+    allow_gaps: bool = False,
+    start_method: str | None = None,
+) -> list[Rendered]:
+    """The reports of ``forces`` from records already computed for ``when`` (every force's:
+    reports compare forces) and the warehouse's data labels; see render_reports."""
     label = "; ".join(labels) or None
     if not allow_gaps:
         refuse_gaps(records, forces, when.title)
@@ -131,8 +165,8 @@ def render_reports(
         from peelkit.errors import InputError
 
         raise InputError(
-            f"No judgments for {names} in {cycle}. Add a judgments file (docs/judgments.md) or "
-            "a row in overall-grades.csv to the judgments folder."
+            f"No judgments for {names} in {when.cycle}. Add a judgments file (docs/judgments.md) "
+            "or a row in overall-grades.csv to the judgments folder."
         )
     work = _Work(records, judgments, out, when, label, pdf, _records_digest(records), rebuild)
     results: list[Rendered] = []
