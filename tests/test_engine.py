@@ -374,3 +374,25 @@ def test_a_later_release_replaces_a_forces_quarter_as_a_whole(tmp_path):
     assert got[KENT]["parts"] == got[surrey.code]["parts"] == 4
     assert sorted(got[KENT]["load_ids"]) == sorted(loads.values())
     assert got[surrey.code]["load_ids"] == [loads[str(tmp_path / "prc-first.csv")]]
+
+
+def test_explain_computes_once_even_for_a_period_typed_as_printed(demo_run, monkeypatch):
+    import duckdb
+
+    import peelkit.indicators.explain as explain_module
+    from peelkit.indicators.engine import compute
+
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("period_end"))
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(explain_module, "compute", counted)
+    con = duckdb.connect(str(demo_run.warehouse), read_only=True)
+    try:
+        text = explain_module.explain(con, "E23000001", "FIG-1", "12 months to 30 June 2014").text
+    finally:
+        con.close()
+    assert "12 months to 30 June 2014" in text
+    assert len(calls) == 1

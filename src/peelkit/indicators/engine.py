@@ -246,6 +246,19 @@ def compute(
     return records
 
 
+def _windows(ind: Indicator, one: Period) -> tuple[Period, str]:
+    """The denominator's window of a period (a year earlier for a change) and the period as
+    records name it."""
+    earlier = one.years_before(ind.change_years) if ind.change_years else one
+    return earlier, f"{earlier.label} to {one.label}" if ind.change_years else one.label
+
+
+def period_labels(ind: Indicator, when: PeriodEnd) -> list[str]:
+    """The periods of an indicator's records for a period end, as records name them (the
+    earlier years of a series first), without computing anything."""
+    return [_windows(ind, one)[1] for one in _periods(ind, when)]
+
+
 def _requests(ind: Indicator, when: PeriodEnd) -> list[Request]:
     """The numerator and denominator an indicator needs, for each period it shows."""
     tracked = ind.calculation == "tracked outcome share"
@@ -282,8 +295,7 @@ def _indicator_records(
     requests = _requests(ind, when)
     records: list[BenchmarkRecord] = []
     for n, one in enumerate(_periods(ind, when)):
-        earlier = one.years_before(ind.change_years) if ind.change_years else one
-        shown = f"{earlier.label} to {one.label}" if ind.change_years else one.label
+        earlier, shown = _windows(ind, one)
         top = fetch(requests[2 * n])
         bottom = fetch(requests[2 * n + 1]).get(None, {})
         context = _Context(

@@ -17,7 +17,7 @@ import ibis
 from peelkit import reference
 from peelkit.indicators import measures
 from peelkit.indicators.catalogue import Indicator, catalogue
-from peelkit.indicators.engine import BenchmarkRecord, compute
+from peelkit.indicators.engine import BenchmarkRecord, compute, period_labels
 from peelkit.indicators.periods import PeriodEnd, for_cycle, known_cycles, parse_period_end
 
 
@@ -32,7 +32,7 @@ def _number(value: float | None, decimals: int = 2) -> str:
 
 
 def resolve_period(
-    con: duckdb.DuckDBPyConnection, indicator_id: str, period: str | int | PeriodEnd
+    indicator_id: str, period: str | int | PeriodEnd
 ) -> tuple[PeriodEnd, str | None]:
     """The period end a user means, and the period label to pick when they typed one: a cycle
     (2016), a quarter end (2018-03-31), or a period exactly as ``peelkit indicators`` prints it
@@ -44,9 +44,9 @@ def resolve_period(
     text = period.strip()
     if re.fullmatch(r"\d{4}(-\d{2}-\d{2})?", text):  # a cycle or a quarter end
         return parse_period_end(text), None
-    for cycle in sorted(known_cycles(), reverse=True):
-        records = compute(con, cycle=cycle, indicator_ids=[indicator_id])
-        if any(r.period == text for r in records):
+    ind = catalogue().get(indicator_id)
+    for cycle in sorted(known_cycles(), reverse=True):  # labels are known without computing
+        if text in period_labels(ind, for_cycle(cycle)):
             return for_cycle(cycle), text
     return parse_period_end(text), text
 
@@ -62,7 +62,7 @@ def explain(
     """A readable page about one figure; ``sql`` adds the queries that reproduce its numerator
     and denominator (long: a measure's selection is written out as a VALUES list)."""
     ind = catalogue().get(indicator_id)
-    when, label = resolve_period(con, indicator_id, period)
+    when, label = resolve_period(indicator_id, period)
     records = [
         r
         for r in compute(con, period_end=when.end, indicator_ids=[indicator_id])
