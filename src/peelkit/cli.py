@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 import time
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 
 from peelkit import reference
-from peelkit.errors import PeelkitError
+from peelkit.errors import PeelkitError, UnknownForce
 from peelkit.indicators.periods import (
     PeriodEnd,
     consecutive,
@@ -21,7 +22,7 @@ from peelkit.indicators.periods import (
     for_date,
     quarters_text,
 )
-from peelkit.warehouse import DEFAULT_PATH
+from peelkit.warehouse import DEFAULT_PATH, reading
 
 # Commands start fast: the libraries a command needs (DuckDB, Arrow, Ibis, scipy, matplotlib,
 # WeasyPrint, the demo generator) are imported inside it, never here (tests/test_cli_startup.py
@@ -487,18 +488,9 @@ def _runs(kind: str, starts: list[date], periods: list[str]) -> str:
     )
 
 
-class _reading:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> duckdb.DuckDBPyConnection:
-        from peelkit.warehouse import open_read_only
-
-        self.con = open_read_only(self.path, on_wait=_waiting)
-        return self.con
-
-    def __exit__(self, *exc: object) -> None:
-        self.con.close()
+def _reading(path: Path) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """The warehouse open read-only, saying so while another process holds it."""
+    return reading(path, on_wait=_waiting)
 
 
 @app.command("query")
@@ -643,15 +635,14 @@ def _period_end(cycle: int, period_end: str | None) -> PeriodEnd:
 
 
 def _force_code(force: str, typed_as: str = "force") -> str:
-    """A force by any of its names; ``typed_as`` names the argument as the user typed it."""
-    code = reference.force_code_of(force)
-    if code is None:
+    """A force by any of its names; ``typed_as`` names the argument as the user typed it. An
+    unknown name is a usage error, with the closest known names (reference.force_named)."""
+    try:
+        return reference.force_named(force, typed_as)
+    except UnknownForce as exc:
         raise typer.BadParameter(
-            f"{force!r} is not a known force. Closest: "
-            + ", ".join(reference.closest_force_names(force)),
-            param_hint=typed_as,
-        )
-    return code
+            str(exc).removeprefix(f"{typed_as} "), param_hint=typed_as
+        ) from exc
 
 
 def _write_records(

@@ -197,7 +197,7 @@ def _ingest(
             + ", ".join(str(p) for p in paths)
             + ". Give files, folders or monthly archive zips."
         )
-    override = _resolve_force(force) if force else None
+    override = reference.force_named(force, "--force") if force else None
     recognised = _recognise_all(sources)
     contexts = {s.display: _context(s, fmt, override) for s, fmt in recognised}
 
@@ -294,21 +294,6 @@ def _recognise_all(sources: list[SourceFile]) -> list[tuple[SourceFile, Format]]
 def _first_sentence(message: str) -> str:
     first = message.splitlines()[0]
     return first if len(first) <= 240 else first[:237] + "…"
-
-
-def _resolve_force(name: str) -> str:
-    code = reference.force_code_of(name)
-    if code is not None:
-        return code
-    closest = reference.closest_force_names(name)
-    raise UnknownForce(
-        f"--force {name!r} is not a known force. Closest known names: {', '.join(closest)}. "
-        "Give an ONS code (E23000001), a police.uk id (metropolitan) or a force name.",
-        path="--force",
-        name=name,
-        line=None,
-        closest=closest,
-    )
 
 
 def _context(

@@ -427,8 +427,11 @@ def _refuse_other_database(con: duckdb.DuckDBPyConnection, path: Path | str) -> 
 
 
 @contextmanager
-def reading(path: Path | str = DEFAULT_PATH) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = open_read_only(path)
+def reading(
+    path: Path | str = DEFAULT_PATH, on_wait: Waiting | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse open read-only for the block, closed after it."""
+    con = open_read_only(path, on_wait=on_wait)
     try:
         yield con
     finally:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from peelkit.errors import ReferenceDataError
+from peelkit.errors import ReferenceDataError, UnknownForce
 
 TERRITORIAL = "territorial"
 
@@ -129,6 +129,24 @@ def _any_name() -> dict[str, str]:
 def force_code_of(name: str) -> str | None:
     """The code of the force ``name`` is a code, police.uk id or known spelling of, or None."""
     return _any_name().get(name)
+
+
+def force_named(name: str, typed_as: str) -> str:
+    """The code of the force ``name`` names (an ONS code, a police.uk id or any spelling of its
+    name); UnknownForce, with the closest known names, when it names none. ``typed_as`` is the
+    argument as the user typed it ("--force", "force")."""
+    code = force_code_of(name)
+    if code is not None:
+        return code
+    closest = closest_force_names(name)
+    raise UnknownForce(
+        f"{typed_as} {name!r} is not a known force. Closest known names: {', '.join(closest)}. "
+        "Give an ONS code (E23000001), a police.uk id (metropolitan) or a force name.",
+        path=typed_as,
+        name=name,
+        line=None,
+        closest=closest,
+    )
 
 
 def closest_force_names(name: str, n: int = 5) -> list[str]:
