@@ -41,7 +41,7 @@ from peelkit.errors import (
 )
 from peelkit.plausibility import record_findings
 from peelkit.readers import SheetTable, WorkforceTables, recognise
-from peelkit.readers.base import IN_SCOPE, CsvFormat, Format, Part, PlannedLoad, Reject, sql_str
+from peelkit.readers.base import IN_SCOPE, CsvFormat, Format, Part, PlannedLoad, Reject
 from peelkit.readers.files import SourceFile, close_archives, digest, discover
 from peelkit.readers.ons_population import MidYearEstimates
 from peelkit.readers.spreadsheets import sheets_as_csv, workforce_rows
@@ -1023,4 +1023,4 @@ def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-__all__ = ["FileResult", "IngestReport", "ingest", "sql_str"]
+__all__ = ["FileResult", "IngestReport", "ingest"]

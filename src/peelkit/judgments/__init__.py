@@ -35,7 +35,6 @@ Grade = Literal[
     "outstanding", "good", "requires improvement", "inadequate", "ungraded", "not yet graded"
 ]
 GRADED = ("outstanding", "good", "requires improvement", "inadequate")
-ORDER = {g: i for i, g in enumerate(reversed(GRADED))}  # inadequate 0 … outstanding 3
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 

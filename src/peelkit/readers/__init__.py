@@ -6,7 +6,6 @@ Every reader declares the exact header it accepts; a file is matched on that hea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 
 from peelkit.errors import DamagedFile, UnknownFormat
@@ -91,12 +90,6 @@ def laid_out_formats() -> tuple[Format, ...]:
 
 def all_formats() -> tuple[Format, ...]:
     return csv_formats() + spreadsheet_formats()
-
-
-@dataclass(frozen=True)
-class Recognised:
-    source: SourceFile
-    fmt: Format
 
 
 def _check_text(source: SourceFile, head: bytes) -> None:
