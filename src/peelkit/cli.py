@@ -717,10 +717,16 @@ def _print_records(rows: list[dict[str, object]], title: str) -> None:
     for column, style in shown.items():
         if style is not None:
             table.add_column(column, **style)
+    from peelkit import display
+    from peelkit.indicators.catalogue import catalogue
+
     notes: dict[str, int] = {}
+    decimals = {ind.id: ind.decimals for ind in catalogue().indicator}  # each at its precision
     for r in rows:
-        value, ew = r["value"], r["england_and_wales"]
-        low, high = r["ci95_lower"], r["ci95_upper"]
+        value, ew, low, high = (
+            cast("float | None", r[k])
+            for k in ("value", "england_and_wales", "ci95_lower", "ci95_upper")
+        )
         coverage = str(r["coverage"])
         if r["note"]:
             number = notes.setdefault(str(r["note"]), len(notes) + 1)
@@ -729,9 +735,9 @@ def _print_records(rows: list[dict[str, object]], title: str) -> None:
             "indicator": str(r["indicator_id"]) + (f" {r['breakdown']}" if r["breakdown"] else ""),
             "force": names.get(str(r["force_code"]), str(r["force_code"])),
             "period": str(r["period"]),
-            "value": "—" if value is None else f"{value:,.2f}",
-            "E&W": "—" if ew is None else f"{ew:,.2f}",
-            "95% interval": "" if low is None else f"{low:,.2f} – {high:,.2f}",
+            "value": display.figure(value, decimals[str(r["indicator_id"])]),
+            "E&W": display.figure(ew, decimals[str(r["indicator_id"])]),
+            "95% interval": display.interval(low, high, decimals[str(r["indicator_id"])]),
             "verdict": str(r["verdict"]),
             "rank": "" if r["rank"] is None else f"{r['rank']}/{r['ranked']} {r['rank_verdict']}",
             "coverage": coverage,

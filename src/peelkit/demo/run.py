@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from peelkit import stats
+from peelkit import display
 from peelkit.demo.generate import MET, DemoSpec, write_demo
 from peelkit.indicators.catalogue import catalogue
 from peelkit.indicators.engine import BenchmarkRecord, compute
@@ -108,7 +108,4 @@ def met_summary(records: list[BenchmarkRecord]) -> list[SummaryRow]:
 
 
 def _shown(value: float | None, decimals: int, unit: str) -> str:
-    if value is None:
-        return "—"
-    text = f"{stats.round_half_up(value, decimals):,}"
-    return text + ("%" if unit in ("percent", "percent change") else "")
+    return display.figure_with_unit(value, decimals, unit)

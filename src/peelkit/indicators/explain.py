@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 import ibis
 
-from peelkit import reference
+from peelkit import display, reference
 from peelkit.indicators import measures
 from peelkit.indicators.catalogue import Indicator, catalogue
 from peelkit.indicators.engine import BenchmarkRecord, compute, period_labels
@@ -28,7 +28,7 @@ class Explanation:
 
 
 def _number(value: float | None, decimals: int = 2) -> str:
-    return "—" if value is None else f"{value:,.{decimals}f}"
+    return display.figure(value, decimals)
 
 
 def resolve_period(
@@ -117,7 +117,7 @@ def _population_lines(
         [r.force_code, r.population_year, r.force_code, r.population_year],
     ).fetchall()
     for basis, count, source, load_id in rows:
-        shown = "—" if count is None else f"{count:,}"
+        shown = display.count(count)
         lines.append(f"  {basis}: {shown} {column} ({source}; load {load_id})")
     if not rows:
         lines.append("  no population rows for this force and year are loaded")

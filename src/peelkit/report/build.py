@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from peelkit import reference, stats
+from peelkit import display, reference
 from peelkit.indicators.catalogue import Indicator, catalogue
 from peelkit.indicators.engine import EXCLUDED, BenchmarkRecord
 from peelkit.indicators.periods import PeriodEnd, for_cycle
@@ -42,7 +42,7 @@ from peelkit.report.document import (
 )
 from peelkit.report.gaps import find_gaps
 
-NO_VALUE = "—"
+NO_VALUE = display.NO_VALUE
 
 
 @cache
@@ -105,11 +105,7 @@ class Records:
 
 
 def shown(value: float | None, decimals: int, magnitude: bool = False) -> str:
-    if value is None:
-        return NO_VALUE
-    if magnitude:
-        value = abs(value)
-    return f"{stats.round_half_up(value, decimals):,}"
+    return display.figure(value, decimals, magnitude=magnitude)
 
 
 def num(record: BenchmarkRecord, who: Who, subject: str, magnitude: bool = False) -> Num:

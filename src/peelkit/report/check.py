@@ -26,13 +26,13 @@ from pathlib import Path
 
 import duckdb
 
-from peelkit import reference, stats
+from peelkit import display, reference
 from peelkit.indicators.catalogue import catalogue
 from peelkit.indicators.engine import BenchmarkRecord, compute
 from peelkit.judgments import _any_of, _names
 
 ROUNDING_NOTE = "may not sum due to rounding"
-NO_VALUE = "—"
+NO_VALUE = display.NO_VALUE
 # A "—" standing where a sentence puts a number: after a word that takes one ("by —", "was —",
 # "from — and —"), and before a space, punctuation or the end.
 GAP_IN_SENTENCE = re.compile(
@@ -208,11 +208,7 @@ def _numbers(
             continue
         value = record.value if a.get("data-who") == "force" else record.england_and_wales
         decimals = book.get(record.indicator_id).decimals
-        if value is None:
-            expected = "—"
-        else:
-            shown = abs(value) if a.get("data-magnitude") else value
-            expected = f"{stats.round_half_up(shown, decimals):,}"
+        expected = display.figure(value, decimals, magnitude=bool(a.get("data-magnitude")))
         if e.text.strip() != expected:
             who = "England and Wales" if a.get("data-who") == "ew" else "the force"
             problems.append(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from peelkit import reference
+from peelkit import display, reference
 from peelkit.indicators.catalogue import catalogue
 from peelkit.indicators.engine import BenchmarkRecord
 from peelkit.judgments import Judgments, question_set
@@ -158,7 +158,9 @@ def build_national(
                 )
             ]
             for r in ranked:
-                interval = f"{r.ci95.lower:,.1f} – {r.ci95.upper:,.1f}" if r.ci95 else ""
+                interval = (
+                    display.interval(r.ci95.lower, r.ci95.upper, ind.decimals) if r.ci95 else ""
+                )
                 table_rows.append(
                     Row(
                         (
