@@ -35,6 +35,10 @@ Grade = Literal[
     "outstanding", "good", "requires improvement", "inadequate", "ungraded", "not yet graded"
 ]
 GRADED = ("outstanding", "good", "requires improvement", "inadequate")
+#: What the reports show for a question whose force has no judgments loaded (never borrowed).
+NOT_RECORDED = "not recorded"
+#: The grades as the national overview counts them, best first.
+COUNTED = (*GRADED, "ungraded", NOT_RECORDED)
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
@@ -395,7 +399,9 @@ def default_judgments(cycle: int, labels: Iterable[str]) -> dict[str, Judgments]
 
 
 __all__ = [
+    "COUNTED",
     "GRADED",
+    "NOT_RECORDED",
     "Grade",
     "Judgments",
     "QuestionSet",

@@ -20,7 +20,7 @@ from peelkit import display, reference
 from peelkit.indicators.catalogue import Indicator, catalogue
 from peelkit.indicators.engine import EXCLUDED, BenchmarkRecord
 from peelkit.indicators.periods import PeriodEnd, for_cycle
-from peelkit.judgments import PLACEHOLDER, Judgments, question_set
+from peelkit.judgments import NOT_RECORDED, PLACEHOLDER, Judgments, question_set
 from peelkit.report import layout as layouts
 from peelkit.report.document import (
     Bar,
@@ -388,7 +388,7 @@ class Builder:
         )
 
     def grade_words(self, grade: str | None) -> str:
-        return str(glossary()["grade"].get(grade or "not recorded", grade))
+        return str(glossary()["grade"].get(grade or NOT_RECORDED, grade))
 
     def overview(self) -> Section:
         assert self.questions is not None
@@ -410,7 +410,7 @@ class Builder:
         rows = []
         for q in self.questions.question:
             judged = self.j.question(q.number)
-            grade = judged.grade if judged else "not recorded"
+            grade = judged.grade if judged else NOT_RECORDED
             rows.append(Row((Cell(q.text, header=True), Cell(self.grade_words(grade)))))
         blocks.append(
             Table(
@@ -425,11 +425,11 @@ class Builder:
     def overview_without_judgments(self) -> Section:
         assert self.questions is not None
         rows = tuple(
-            Row((Cell(q.text, header=True), Cell(self.grade_words("not recorded"))))
+            Row((Cell(q.text, header=True), Cell(self.grade_words(NOT_RECORDED))))
             for q in self.questions.question
         )
         blocks: list[Block] = [
-            GradeBlock("not recorded", "Overall judgment"),
+            GradeBlock(NOT_RECORDED, "Overall judgment"),
             Paragraph(
                 (
                     "No inspectors' judgments were loaded for "
@@ -450,7 +450,7 @@ class Builder:
         if part.blocks:
             section.children.append(self.context(part, level=2))
         findings = Section(f"question-{number}-summary", "Summary of findings", 2)
-        grade = judged.grade if judged else "not recorded"
+        grade = judged.grade if judged else NOT_RECORDED
         findings.blocks.append(GradeBlock(grade, "Grade"))
         if judged and judged.previous_grade and judged.previous_grade != judged.grade:
             findings.blocks.append(

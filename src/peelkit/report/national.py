@@ -11,7 +11,7 @@ from pathlib import Path
 from peelkit import display, reference
 from peelkit.indicators.catalogue import catalogue
 from peelkit.indicators.engine import BenchmarkRecord
-from peelkit.judgments import Judgments, question_set
+from peelkit.judgments import COUNTED, NOT_RECORDED, Judgments, question_set
 from peelkit.report.build import Records, glossary, num
 from peelkit.report.document import (
     Cell,
@@ -25,14 +25,6 @@ from peelkit.report.document import (
 )
 
 ENGLAND_AND_WALES = "E92000001"  # the ONS code of England and Wales
-GRADE_ORDER = (
-    "outstanding",
-    "good",
-    "requires improvement",
-    "inadequate",
-    "ungraded",
-    "not recorded",
-)
 
 
 def build_national(
@@ -54,11 +46,11 @@ def build_national(
     def grade(code: str, number: int | None) -> str:
         j = judgments.get(code)
         if j is None:
-            return "not recorded"  # no judgments loaded for this force: never borrowed
+            return NOT_RECORDED  # no judgments loaded for this force: never borrowed
         if number is None:
             return j.overall.grade
         q = j.question(number)
-        return q.grade if q else "not recorded"
+        return q.grade if q else NOT_RECORDED
 
     columns = [("Overall", None), *[(f"Q{q.number}", q.number) for q in questions.question]]
     grade_rows = tuple(
@@ -74,10 +66,10 @@ def build_national(
     counts = []
     for label_, n in columns:
         found = [grade(c, n) for c in forces]
-        counts.append((label_, tuple((words[g], found.count(g)) for g in GRADE_ORDER)))
+        counts.append((label_, tuple((words[g], found.count(g)) for g in COUNTED)))
     distribution_rows = tuple(
         Row((Cell(words[g], header=True), *(Cell(str(dict(c)[words[g]])) for _, c in counts)))
-        for g in GRADE_ORDER
+        for g in COUNTED
     )
     distribution = Figure(
         number=1,
