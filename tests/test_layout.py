@@ -114,3 +114,19 @@ def test_a_sentence_without_its_value_says_why_instead(real_profile):
     assert "lacks 2016/17 Q1–Q4" in one_year
     assert not any("—" in s for s in sentences)
     assert any(isinstance(b, Figure) for b in crime.blocks)
+
+
+def test_a_texts_file_with_an_unknown_placeholder_is_refused_naming_file_and_key():
+    from importlib import resources
+
+    from peelkit.report.build import parse_texts, texts
+
+    shipped = resources.files("peelkit.report").joinpath("texts-2016.toml").read_text("utf-8")
+    assert texts("texts-2016.toml") == parse_texts(shipped, "texts-2016.toml")
+    sentence = "This report sets out our findings for {force}."
+    assert sentence in shipped
+    broken = shipped.replace(sentence, sentence.replace("{force}", "{forse}"))
+    with pytest.raises(
+        ValueError, match=r"^texts-2016\.toml: .*unknown placeholder\(s\) \{forse\}"
+    ):
+        parse_texts(broken, "texts-2016.toml")

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from peelkit import reference
+from peelkit import placeholders, reference
 from peelkit.errors import InvalidJudgments, ReferenceDataError
 
 Grade = Literal[
@@ -39,7 +39,6 @@ GRADED = ("outstanding", "good", "requires improvement", "inadequate")
 NOT_RECORDED = "not recorded"
 #: The grades as the national overview counts them, best first.
 COUNTED = (*GRADED, "ungraded", NOT_RECORDED)
-PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 class _Strict(BaseModel):
@@ -266,8 +265,8 @@ def _prose_problems(j: Judgments, code: str) -> list[str]:
     other_pattern = _any_of(others)
     own_pattern = _any_of(own)
     for key, text in j.prose():
-        for found in PLACEHOLDER.findall(text):
-            parts = found.split(":")
+        for parts in placeholders.found(text):
+            found = ":".join(parts)
             if found in ("force", "cycle", "previous_cycle"):
                 continue
             if parts[0] == "fact" and len(parts) == 2:

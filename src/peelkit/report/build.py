@@ -10,17 +10,18 @@ words from the same record as the table or chart beside them.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from peelkit import display, reference
+from peelkit import display, placeholders, reference
 from peelkit.indicators.catalogue import Indicator, catalogue
 from peelkit.indicators.engine import EXCLUDED, BenchmarkRecord
 from peelkit.indicators.periods import PeriodEnd, for_cycle
-from peelkit.judgments import NOT_RECORDED, PLACEHOLDER, Judgments, question_set
+from peelkit.judgments import NOT_RECORDED, Judgments, question_set
+from peelkit.placeholders import PLACEHOLDER
 from peelkit.report import layout as layouts
 from peelkit.report.document import (
     Bar,
@@ -53,9 +54,30 @@ def glossary() -> dict[str, Any]:
 
 @cache
 def texts(name: str) -> dict[str, Any]:
-    """A fixed texts file of the package, named by a layout (``texts-2016.toml``)."""
-    text = resources.files("peelkit.report").joinpath(name).read_text("utf-8")
-    return tomllib.loads(text)
+    """A fixed texts file of the package, named by a layout (``texts-2016.toml``); every
+    placeholder in it is checked when it is read."""
+    return parse_texts(resources.files("peelkit.report").joinpath(name).read_text("utf-8"), name)
+
+
+def parse_texts(text: str, name: str) -> dict[str, Any]:
+    """A fixed texts file read and checked: an unknown placeholder is an error naming the file
+    and the key."""
+    data = tomllib.loads(text)
+    for key, value in _strings(data):
+        placeholders.check(value, placeholders.PROSE, f"{name}: {key}")
+    return data
+
+
+def _strings(data: Any, key: str = "") -> Iterator[tuple[str, str]]:
+    """Every string of a TOML document, with its dotted key."""
+    if isinstance(data, str):
+        yield key, data
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            yield from _strings(v, f"{key}.{k}" if key else k)
+    elif isinstance(data, list):
+        for n, v in enumerate(data):
+            yield from _strings(v, f"{key}[{n}]")
 
 
 def force_phrase(code: str, start: bool = False) -> str:
@@ -186,6 +208,8 @@ class Builder:
             elif key[0] == "indicator":
                 who: Who = "ew" if len(key) == 3 else "force"
                 parts.append(num(self.records.get(key[1], self.force), who, self.force))
+            else:  # checked when the text was read; never left out silently
+                raise KeyError(f"no value for the placeholder {match.group(0)} in {text[:80]!r}")
             at = match.end()
         if at < len(text):
             parts.append(text[at:])

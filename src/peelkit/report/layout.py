@@ -19,8 +19,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from peelkit import placeholders
 from peelkit.errors import ReferenceDataError
-from peelkit.judgments import PLACEHOLDER
 
 #: What a sentence pattern may say, each filled from the sentence's record (docs/report.md).
 SENTENCE_PLACEHOLDERS = frozenset(
@@ -145,12 +145,7 @@ class Layout(_Strict):
 
 
 def _check(text: str, allowed: frozenset[str], where: str) -> None:
-    unknown = sorted({m.group(1) for m in PLACEHOLDER.finditer(text)} - allowed)
-    if unknown:
-        raise ValueError(
-            f"{where}: unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}; "
-            f"known: {', '.join(sorted(allowed))}"
-        )
+    placeholders.check(text, allowed, where)
 
 
 def parse_layout(text: str, name: str) -> Layout:
