@@ -13,9 +13,10 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from peelkit import reference
+from peelkit.declared import Declared
 from peelkit.errors import ReferenceDataError
 from peelkit.indicators.periods import WindowRule
 from peelkit.stats import Polarity
@@ -29,11 +30,7 @@ Calculation = Literal[
 CRIME_CATEGORIES = {"victim-based", "other crimes against society", "fraud"}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Measure(_Strict):
+class Measure(Declared):
     """A numerator or denominator: what is counted, from which table, with which selection."""
 
     definition: str = Field(min_length=3)
@@ -88,7 +85,7 @@ def _known_force(code: str) -> str:
     return code
 
 
-class Exclusion(_Strict):
+class Exclusion(Declared):
     """A force left out of the chart and the England-and-Wales figure, and why."""
 
     force: str
@@ -98,7 +95,7 @@ class Exclusion(_Strict):
     _force = field_validator("force")(_known_force)
 
 
-class PartialPeriod(_Strict):
+class PartialPeriod(Declared):
     """A force whose figure covers less than the period (kept, with a note)."""
 
     force: str
@@ -107,7 +104,7 @@ class PartialPeriod(_Strict):
     _force = field_validator("force")(_known_force)
 
 
-class ForceNote(_Strict):
+class ForceNote(Declared):
     """Something a reader must know about one force's figure, which is still used (e.g. a
     force in the out-of-court disposals pilot, or a corrected resubmission)."""
 
@@ -117,7 +114,7 @@ class ForceNote(_Strict):
     _force = field_validator("force")(_known_force)
 
 
-class Combined(_Strict):
+class Combined(Declared):
     """Forces that reported one figure together (the rate uses their combined denominator)."""
 
     forces: tuple[str, ...] = Field(min_length=2)
@@ -133,7 +130,7 @@ class Combined(_Strict):
         return tuple(_known_force(v) for v in values)
 
 
-class Indicator(_Strict):
+class Indicator(Declared):
     id: str = Field(pattern=r"^(FIN|FIG|TXT)-[0-9A-Za-z]+$")
     title: str = Field(min_length=3)
     appears_in: tuple[str, ...] = Field(min_length=1)
@@ -163,14 +160,14 @@ class Indicator(_Strict):
         return tuple(e.force for e in self.exclusions)
 
 
-class Defaults(_Strict):
+class Defaults(Declared):
     england_and_wales: Literal["pooled ratio", "unweighted mean of force rates"]
     excluded_everywhere: tuple[str, ...]
     # a force's figure whose inputs had rows rejected or a file damaged (indicators/incomplete.py)
     incomplete_inputs: Literal["withhold", "show with caveat"]
 
 
-class Catalogue(_Strict):
+class Catalogue(Declared):
     defaults: Defaults
     indicator: tuple[Indicator, ...]
 

@@ -26,9 +26,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from peelkit import placeholders, reference
+from peelkit.declared import Declared
 from peelkit.errors import InvalidJudgments, ReferenceDataError
 
 Grade = Literal[
@@ -41,11 +42,7 @@ NOT_RECORDED = "not recorded"
 COUNTED = (*GRADED, "ungraded", NOT_RECORDED)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Question(_Strict):
+class Question(Declared):
     number: int = Field(ge=1)
     text: str
     short: str
@@ -53,7 +50,7 @@ class Question(_Strict):
     sub_questions: tuple[str, ...] = ()
 
 
-class QuestionSet(_Strict):
+class QuestionSet(Declared):
     """The questions of one cycle, worded as that cycle's reports print them."""
 
     cycle: int
@@ -79,7 +76,7 @@ def question_set(cycle: int) -> QuestionSet:
     return QuestionSet.model_validate(tomllib.loads(path.read_text("utf-8")))
 
 
-class Fact(_Strict):
+class Fact(Declared):
     """A fieldwork figure the prose cites, stored once (e.g. case files reviewed)."""
 
     value: float | int
@@ -87,17 +84,17 @@ class Fact(_Strict):
     note: str | None = None
 
 
-class Recommendation(_Strict):
+class Recommendation(Declared):
     text: str = Field(min_length=10)
     actions: tuple[str, ...] = ()
 
 
-class CauseOfConcern(_Strict):
+class CauseOfConcern(Declared):
     text: str = Field(min_length=10)
     recommendations: tuple[Recommendation, ...] = ()
 
 
-class QuestionJudgment(_Strict):
+class QuestionJudgment(Declared):
     number: int = Field(ge=1)
     grade: Grade
     previous_grade: Grade | None = None
@@ -106,14 +103,14 @@ class QuestionJudgment(_Strict):
     causes_of_concern: tuple[CauseOfConcern, ...] = ()
 
 
-class Overall(_Strict):
+class Overall(Declared):
     grade: Grade
     previous_grade: Grade | None = None
     summary: str | None = None
     overall_summary: tuple[str, ...] = ()
 
 
-class Judgments(_Strict):
+class Judgments(Declared):
     """The inspectors' judgments on one force in one cycle."""
 
     force: str

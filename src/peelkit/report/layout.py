@@ -17,9 +17,10 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from peelkit import placeholders
+from peelkit.declared import Declared
 from peelkit.errors import ReferenceDataError
 
 #: What a sentence pattern may say, each filled from the sentence's record (docs/report.md).
@@ -52,11 +53,7 @@ SectionKind = Literal[
 ]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Block(_Strict):
+class Block(Declared):
     """One figure, generated sentence or glossary note of a section."""
 
     figure: FigureKind | None = None
@@ -87,7 +84,7 @@ class Block(_Strict):
         return self
 
 
-class Section(_Strict):
+class Section(Declared):
     kind: SectionKind
     question: int | None = None  # a question section: its number in the cycle's question set
     id: str | None = None  # a context or data section: its anchor
@@ -105,7 +102,7 @@ class Section(_Strict):
         return self
 
 
-class Layout(_Strict):
+class Layout(Declared):
     title: str
     subtitle: str
     file: str  # the stem of the report's files
