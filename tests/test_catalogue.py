@@ -1,4 +1,5 @@
-"""The indicator catalogue covers every indicator of domain.md §2.2 with the 2016 exclusions."""
+"""The indicator catalogue covers every indicator of methodology.md §2.2 with the 2016
+exclusions."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from typer.testing import CliRunner
 from peelkit.cli import app
 from peelkit.errors import ReferenceDataError
 from peelkit.indicators.catalogue import CATALOGUE_FILE, catalogue, parse_catalogue
-from tests.conftest import shared_folder
+from tests.conftest import REPO, shared_folder
 
 DORSET, NOTTS, CITY = "E23000039", "E23000019", "E23000034"
 
 
-def domain_indicator_ids() -> set[str]:
-    text = (shared_folder() / "docs" / "domain.md").read_text(encoding="utf-8")
-    section = text[text.index("### 2.2 Indicator catalogue") : text.index("### 2.3")]
+def methodology_indicator_ids() -> set[str]:
+    text = (REPO / "docs" / "methodology.md").read_text(encoding="utf-8")
+    section = text[text.index("### 2.2 Index of indicators") : text.index("### 2.3")]
     ids: set[str] = set()
     for line in section.splitlines():
         cell = re.match(r"\| ((?:FIN|FIG|TXT)-[^|]+?) \|", line)
@@ -33,12 +34,12 @@ def seed_annex() -> str:
     return " ".join(text[text.index("Annex A – About the data") :].split())
 
 
-def test_every_indicator_of_the_domain_catalogue_is_defined():
-    wanted = domain_indicator_ids()
+def test_every_indicator_of_the_methodology_is_defined():
+    wanted = methodology_indicator_ids()
     assert len(wanted) >= 29
     defined = {i.id for i in catalogue().indicator}
     assert wanted - {"FIG-9"} <= defined  # FIG-9 is the same measure as FIN-11
-    assert defined <= wanted | {"FIG-1"}  # Figure 1's series, which domain.md folds into FIN-4
+    assert defined <= wanted  # and the methodology lists every indicator, Figure 1's series too
 
 
 def test_every_indicator_has_definitions_a_source_and_annex_text():
@@ -136,7 +137,7 @@ def test_indicators_list_shows_the_catalogue():
 
 def test_one_label_one_measure():
     """The 2016 Met report used one label for outcome 16 alone and for outcomes 14 and 16
-    (domain.md §7.8): every indicator here has its own title."""
+    (methodology.md §8.8): every indicator here has its own title."""
     book = catalogue()
     titles = [i.title.casefold() for i in book.indicator]
     assert len(titles) == len(set(titles))

@@ -93,7 +93,7 @@ def test_the_report_s_other_facts_hold(records):
     assert group.numerator == sum(m.numerator for m in members)
 
 
-# The 2016 data rules of domain.md §2.3, as they must show in the demo's records.
+# The 2016 data rules of methodology.md §2.10, as they must show in the demo's records.
 RULES = [
     ("FIN-5", DORSET, EXCLUDED, "Niche"),
     ("FIN-6", DORSET, EXCLUDED, "Niche"),

@@ -53,7 +53,7 @@ OUTCOMES_FROM = 2014  # the outcomes framework began in April 2014
 CYCLE = 2016
 STREET_ROWS_PER_SCALE = 5_000_000  # police.uk street rows in a year, nationally, at scale 1
 
-# Forces named by the 2016 data rules (domain.md §2.3).
+# Forces named by the 2016 data rules (methodology.md §2.10).
 DORSET, NOTTS, DERBYSHIRE, SUFFOLK = "E23000039", "E23000019", "E23000018", "E23000025"
 DURHAM, GLOUCESTERSHIRE, HUMBERSIDE = "E23000008", "E23000037", "E23000012"
 WARWICKSHIRE, WEST_MERCIA = "E23000017", "E23000016"
