@@ -396,3 +396,40 @@ def test_explain_computes_once_even_for_a_period_typed_as_printed(demo_run, monk
         con.close()
     assert "12 months to 30 June 2014" in text
     assert len(calls) == 1
+
+
+def test_rows_carry_keys_and_periods_carry_dates_so_nothing_parses_a_label(demo_run):
+    import duckdb
+
+    con = duckdb.connect(str(demo_run.warehouse), read_only=True)
+    try:
+        records = compute(con, indicator_ids=["FIG-4", "FIN-3"])
+    finally:
+        con.close()
+    met = [r for r in records if r.force_code == "E23000001"]
+    keys = {r.breakdown_key: r.breakdown for r in met if r.indicator_id == "FIG-4"}
+    assert keys["1"] == "1 Charged/Summonsed"
+    assert keys["total"] == "Total offences assigned an outcome"
+    assert any(k.startswith("group:") and v == "group: " + k[6:] for k, v in keys.items())
+    [change] = [r for r in met if r.indicator_id == "FIN-3"]
+    assert change.window == "12 months to 30 June 2016"
+    assert change.base_window == "12 months to 30 June 2015"
+    assert change.period == f"{change.base_window} to {change.window}"
+    assert (change.window_start, change.window_end) == (date(2015, 7, 1), date(2016, 6, 30))
+
+
+def test_no_code_splits_a_label_to_find_a_key():
+    import re
+    from pathlib import Path
+
+    import peelkit
+
+    source = Path(peelkit.__file__).parent
+    splitting = re.compile(r"(breakdown|period|row|\bb)\.(r?split|partition)\(")
+    offenders = [
+        f"{path.relative_to(source)}:{n}: {line.strip()}"
+        for path in sorted(source.rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if splitting.search(line)
+    ]
+    assert offenders == []

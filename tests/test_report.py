@@ -185,7 +185,7 @@ def html_and_con(met_report, demo_run):
 def test_planted_wrong_number_next_to_a_label_is_caught(html_and_con):
     html, con = html_and_con
     bad = re.sub(
-        r'(data-indicator="FIN-2" data-row="" data-who="force"[^>]*>)85\.7<',
+        r'(data-indicator="FIN-2" data-row="" data-row-key="" data-who="force"[^>]*>)85\.7<',
         r"\g<1>86.7<",
         html,
         count=1,
@@ -214,7 +214,7 @@ def test_planted_group_row_that_is_not_the_sum_of_its_members_is_caught(html_and
     html, con = html_and_con
     bad = re.sub(
         r'<data value="[^"]*" (data-indicator="FIG-4" data-row="group: Out-of-court \(formal\)" '
-        r'data-who="force")',
+        r'data-row-key="group:Out-of-court \(formal\)" data-who="force")',
         r'<data value="4.1" \1',
         html,
         count=1,

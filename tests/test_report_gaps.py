@@ -173,7 +173,7 @@ def test_planted_number_without_a_value_in_a_sentence_is_caught(city_html, con):
     assert check_html(city_html, con) == []
     planted = (
         '<p class="prose">In the 12 months to 30 June 2016, the crime rate in the force was '
-        '<data value="" data-indicator="FIN-2" data-row="" data-who="force" '
+        '<data value="" data-indicator="FIN-2" data-row="" data-row-key="" data-who="force" '
         f'data-force="{CITY}" data-period="12 months to 30 June 2016">—</data> per 1,000 '
         "population.</p></main>"
     )

@@ -76,6 +76,16 @@ class BenchmarkRecord:
     # words: outputs name the forces that share it together); the note says it for this force
     cycle: int | None = None  # the inspection cycle computed for; None for a data profile
     period_end: date | None = None  # the period end computed for (windows end relative to it)
+    # the row's key, which outputs find it by (an outcome type "1", "group:<group>", "total",
+    # a data return's qualifier); ``breakdown`` is its label, only for showing
+    breakdown_key: str | None = None
+    # the numerator's window as dates and as its label ('12 months to 30 June 2016'; start None
+    # for an 'as at' date), and for a change the earlier window it is compared with: ``period``
+    # is what records show, "<base_window> to <window>"; nothing parses it back
+    window_start: date | None = None
+    window_end: date | None = None
+    window: str | None = None
+    base_window: str | None = None
 
     def as_row(self) -> dict[str, Any]:
         row = {k: v for k, v in self.__dict__.items() if k not in ("ci95", "ci998")}
@@ -301,8 +311,8 @@ def _indicator_records(
         context = _Context(
             ind, when, one, earlier, found, shown, rank_rule, label, incomplete, incomplete_rule
         )
-        for row_label, row in _rows(ind, top):
-            records += _row_records(context, row_label, row, bottom, forces)
+        for row_key, row_label, row in _rows(ind, top):
+            records += _row_records(context, (row_key, row_label), row, bottom, forces)
     return records
 
 
@@ -340,28 +350,34 @@ def _short(measure: Measure, side: _Side) -> bool:
     return measure.source in ("recorded_crime", "crime_outcomes") and 0 < side.parts < 4
 
 
+#: The key of Figure 4's row of all offences assigned an outcome.
+TOTAL_ASSIGNED = "total"
+
+
 def _rows(
     ind: Indicator, top: dict[str | None, dict[str, _Side]]
-) -> list[tuple[str | None, dict[str, _Side]]]:
-    """The rows of an indicator: one, or one per breakdown key, plus Figure 4's group rows
-    (each derived from its members' unrounded counts) and its total of assigned outcomes."""
+) -> list[tuple[str | None, str | None, dict[str, _Side]]]:
+    """The rows of an indicator as (key, label, sides): one row, or one per breakdown key, plus
+    Figure 4's group rows (key ``group:<group>``, each derived from its members' unrounded
+    counts) and its total of assigned outcomes (key ``total``). Outputs find a row by its key;
+    the label is only for showing."""
     if ind.breakdown is None:
-        return [(None, top.get(None, {}))]
+        return [(None, None, top.get(None, {}))]
     keys = sorted((k for k in top if k is not None), key=lambda k: (len(k), k))
     if ind.calculation != "tracked outcome share":
-        return [(k, top[k]) for k in keys]
+        return [(k, k, top[k]) for k in keys]
     described = {str(o.number): o for o in reference.outcome_types()}
-    rows: list[tuple[str | None, dict[str, _Side]]] = [
-        (f"{k} {described[k].description}", top[k]) for k in keys
+    rows: list[tuple[str | None, str | None, dict[str, _Side]]] = [
+        (k, f"{k} {described[k].description}", top[k]) for k in keys
     ]
     groups: dict[str, list[str]] = {}
     for k in keys:
         groups.setdefault(described[k].figure_4_group, []).append(k)
     for group, members in groups.items():
         if len(members) > 1:
-            rows.append((f"group: {group}", _sum_rows(top, members)))
+            rows.append((f"group:{group}", f"group: {group}", _sum_rows(top, members)))
     assigned = [k for k in keys if k != "0"]
-    rows.append(("Total offences assigned an outcome", _sum_rows(top, assigned)))
+    rows.append((TOTAL_ASSIGNED, "Total offences assigned an outcome", _sum_rows(top, assigned)))
     return rows
 
 
@@ -372,7 +388,7 @@ def _sum_rows(top: dict[str | None, dict[str, _Side]], keys: list[str]) -> dict[
 
 def _row_records(
     context: _Context,
-    row_label: str | None,
+    row_label: tuple[str | None, str | None],  # the row's key and label
     top: dict[str, _Side],
     bottom: dict[str, _Side],
     forces: list[str],
@@ -573,7 +589,7 @@ def _intervals(
 
 def _record(
     context: _Context,
-    row_label: str | None,
+    row_label: tuple[str | None, str | None],  # the row's key and label
     code: str,
     coverage: str,
     note: str | None,
@@ -586,9 +602,14 @@ def _record(
     ind, when = context.ind, context.when
     fields: dict[str, Any] = {
         "indicator_id": ind.id,
-        "breakdown": row_label,
+        "breakdown": row_label[1],
+        "breakdown_key": row_label[0],
         "force_code": code,
         "period": context.shown,
+        "window_start": context.period.start,
+        "window_end": context.period.end,
+        "window": context.period.label,
+        "base_window": context.earlier.label if context.ind.change_years else None,
         "value": None,
         "numerator": None,
         "denominator": None,

@@ -18,7 +18,7 @@ from typing import Any
 
 from peelkit import display, placeholders, reference
 from peelkit.indicators.catalogue import Indicator, catalogue
-from peelkit.indicators.engine import EXCLUDED, BenchmarkRecord
+from peelkit.indicators.engine import EXCLUDED, TOTAL_ASSIGNED, BenchmarkRecord
 from peelkit.indicators.periods import PeriodEnd, for_cycle
 from peelkit.judgments import NOT_RECORDED, Judgments, question_set
 from peelkit.placeholders import PLACEHOLDER
@@ -94,7 +94,7 @@ class Records:
         self.by_key: dict[tuple[str, str | None, str, str], BenchmarkRecord] = {}
         self.rows: dict[tuple[str, str], list[BenchmarkRecord]] = {}
         for r in records:
-            self.by_key[(r.indicator_id, r.breakdown, r.force_code, r.period)] = r
+            self.by_key[(r.indicator_id, r.breakdown_key, r.force_code, r.period)] = r
             self.rows.setdefault((r.indicator_id, r.period), []).append(r)
 
     def get(self, indicator: str, force: str, row: str | None = None) -> BenchmarkRecord:
@@ -111,17 +111,16 @@ class Records:
     def all_forces(self, indicator: str, row: str | None = None) -> list[BenchmarkRecord]:
         """Every force's record of the indicator's own period (the latest of a series)."""
         periods = [p for (i, b, _, p) in self.by_key if i == indicator and b == row]
-        return [r for r in self.rows[(indicator, periods[-1])] if r.breakdown == row]
+        return [r for r in self.rows[(indicator, periods[-1])] if r.breakdown_key == row]
 
     def series(self, indicator: str, force: str) -> list[BenchmarkRecord]:
         return [r for (i, _, f, _), r in self.by_key.items() if i == indicator and f == force]
 
     def breakdown(self, indicator: str, force: str, key: str) -> BenchmarkRecord | None:
-        """The row of a broken-down indicator whose key is ``key`` (an outcome type, a type)."""
+        """The row of a broken-down indicator by its key: an outcome type ("1"), a Figure 4
+        group by its name (its key is "group:<name>"), "total", a data return's qualifier."""
         for (i, b, f, _), r in self.by_key.items():
-            if i != indicator or f != force or b is None:
-                continue
-            if b == key or b.split(" ")[0] == key or b == f"group: {key}":
+            if i == indicator and f == force and b in (key, f"group:{key}"):
                 return r
         return None
 
@@ -138,6 +137,7 @@ def num(record: BenchmarkRecord, who: Who, subject: str, magnitude: bool = False
         value=value,
         indicator=record.indicator_id,
         row=record.breakdown,
+        row_key=record.breakdown_key,
         who=who,
         force=record.force_code if who == "force" else subject,
         period=record.period,
@@ -584,8 +584,8 @@ class Builder:
         if key in ("period", "Period"):
             return r.period[0].upper() + r.period[1:] if key == "Period" else r.period
         if key in ("earlier", "later"):
-            earlier, later = r.period.split(" to 12 months", 1)
-            return earlier if key == "earlier" else f"12 months{later}"
+            assert r.base_window is not None and r.window is not None  # a change's record
+            return r.base_window if key == "earlier" else r.window
         change = key in ("value", "ew") and block.sentence == "change"
         if key == "value":
             return num(r, "force", self.force, magnitude=change)
@@ -806,9 +806,9 @@ class Builder:
                     ]
                     footnote = "* Includes the following outcome types: " + ", ".join(members) + "."
             else:
-                key = entry["total"]
+                key = TOTAL_ASSIGNED
                 r = self.records.breakdown(indicator, self.force, key)
-                label, kind, number_text = key, "total", ""
+                label, kind, number_text = entry["total"], "total", ""
             if r is None:
                 continue
             mine.append(r)
@@ -826,7 +826,7 @@ class Builder:
             notes.append(glossary()["terms"]["rounding"])
         charged = self.records.breakdown(indicator, self.force, "1")
         if charged is not None:
-            notes += self.exclusion_notes(self.records.all_forces(indicator, charged.breakdown))
+            notes += self.exclusion_notes(self.records.all_forces(indicator, charged.breakdown_key))
         table = Table(
             f"figure-{number}-data",
             f"Figure {number}",
@@ -838,7 +838,7 @@ class Builder:
             ),
             tuple(rows),
         )
-        first = self.records.all_forces(indicator, charged.breakdown)[0] if charged else None
+        first = self.records.all_forces(indicator, charged.breakdown_key)[0] if charged else None
         period = first.period if first else ""
         return Figure(
             number=number,
@@ -866,7 +866,7 @@ class Builder:
                     continue
                 if _add(rows[m][column] for m in members) != _dec(rows[group][column]):
                     return False
-            total = "Total offences assigned an outcome"
+            total = TOTAL_ASSIGNED
             if total in rows:
                 tops = []
                 for entry in glossary()["figure_4"]:
@@ -904,7 +904,7 @@ class Builder:
             )
         first = self.records.breakdown(indicator, self.force, "1")
         period = first.period if first else ""
-        records = self.records.all_forces(indicator, first.breakdown) if first else []
+        records = self.records.all_forces(indicator, first.breakdown_key) if first else []
         table = Table(
             f"figure-{number}-data",
             f"Figure {number}",
@@ -957,7 +957,7 @@ class Builder:
                 notes.append(glossary()["terms"]["rounding"])
                 break
         period = mine[0].period if mine else ""
-        records = self.records.all_forces(indicator, mine[0].breakdown) if mine else []
+        records = self.records.all_forces(indicator, mine[0].breakdown_key) if mine else []
         bars = tuple(
             Bar(self.force, r.breakdown or "", num(r, "force", self.force), True) for r in mine
         )

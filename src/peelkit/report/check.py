@@ -175,7 +175,7 @@ def check_html(text: str, con: duckdb.DuckDBPyConnection, name: str = "report") 
     else:
         assert cycle_match is not None
         computed = compute(con, cycle=int(cycle_match.group(1)))
-    records = {(r.indicator_id, r.breakdown or "", r.force_code, r.period): r for r in computed}
+    records = {(r.indicator_id, r.breakdown_key or "", r.force_code, r.period): r for r in computed}
     problems = _numbers(parser, records, name)
     problems += _names_in_prose(parser, force, name)
     problems += _references(parser, name)
@@ -197,7 +197,7 @@ def _numbers(
             continue
         key = (
             a["data-indicator"],
-            a.get("data-row", ""),
+            a.get("data-row-key", ""),
             a.get("data-force", ""),
             a.get("data-period", ""),
         )
@@ -250,13 +250,13 @@ def _figure_4(page: _Page, name: str) -> list[str]:
     by_row: dict[str, list[_Element]] = {}
     for _, cells in rows:
         if cells:
-            by_row[cells[0].attrs.get("data-row", "")] = cells
+            by_row[cells[0].attrs.get("data-row-key", "")] = cells
     rounded_apart = False
     for group, members in groups.items():
-        key = f"group: {group}"
+        key = f"group:{group}"
         if key not in by_row:
             continue
-        present = [m for m in by_row if m.split(" ")[0] in members and not m.startswith("group")]
+        present = [m for m in by_row if m in members]
         if len(present) != len(members):
             continue
         for column in (0, 1):

@@ -26,6 +26,7 @@ class Num:
     force: str  # the force code of the record (or the subject force, for England and Wales)
     period: str = ""
     magnitude: bool = False  # shown without its sign ("decreased by 6.3 percent")
+    row_key: str | None = None  # the record's breakdown key (``row`` is its label)
 
 
 @dataclass(frozen=True)

@@ -123,10 +123,8 @@ def build_national(
     indicator_sections = []
     book = catalogue()
     for ind in book.indicator:
-        rows_of = sorted(
-            {r.breakdown for r in records if r.indicator_id == ind.id},
-            key=lambda b: (b is not None, b or ""),
-        )
+        labels = {r.breakdown_key: r.breakdown for r in records if r.indicator_id == ind.id}
+        rows_of = sorted(labels, key=lambda k: (k is not None, labels[k] or ""))
         blocks: list[Table | Paragraph] = [Paragraph((ind.annex,), "note")]
         for breakdown in rows_of:
             ranked = sorted(
@@ -165,7 +163,7 @@ def build_national(
                         )
                     )
                 )
-            title = ind.title + (f" — {breakdown}" if breakdown else "")
+            title = ind.title + (f" — {labels[breakdown]}" if breakdown else "")
             blocks.append(
                 Table(
                     f"{ind.id.lower()}-{len(blocks)}",
