@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import json
 import sys
 import time
 from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,6 +21,7 @@ from peelkit.indicators.periods import (
     for_date,
     quarters_text,
 )
+from peelkit.present import RENDERERS, columns, console, err, rich_table, wrapped, write_records
 from peelkit.warehouse import DEFAULT_PATH, reading
 
 # Commands start fast: the libraries a command needs (DuckDB, Arrow, Ibis, scipy, matplotlib,
@@ -29,9 +29,7 @@ from peelkit.warehouse import DEFAULT_PATH, reading
 # checks).
 if TYPE_CHECKING:
     import duckdb
-    from rich.console import Console
     from rich.progress import TaskID
-    from rich.table import Table
 
     from peelkit.ingest import IngestReport
     from peelkit.report.run import Rendered
@@ -42,38 +40,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# Tables fit the terminal, and 100 columns when the output goes to a file or a pipe (data for
-# other programs: --format csv, json or parquet).
-# Rich is imported on first use: forces, formats and query print plain lines and never pay
-# for it.
-
-
-class _LazyConsole:
-    """A rich Console made when something is first printed through it."""
-
-    def __init__(self, stderr: bool) -> None:
-        self._stderr = stderr
-        self._console: Console | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._console is None:
-            from rich.console import Console
-
-            stream = sys.stderr if self._stderr else sys.stdout
-            self._console = Console(stderr=self._stderr, width=None if stream.isatty() else 100)
-        return getattr(self._console, name)
-
-
-console = cast("Console", _LazyConsole(stderr=False))
-err = cast("Console", _LazyConsole(stderr=True))
-
-
-def _table(**options: Any) -> Table:
-    from rich.table import Table
-
-    return Table(**options)
-
-
 WarehouseOpt = Annotated[Path, typer.Option("--warehouse", "-w", help="The DuckDB warehouse file.")]
 
 
@@ -195,7 +161,7 @@ def ingest_command(
 
 
 def _print_report(report: IngestReport) -> None:
-    table = _table(title=f"Ingest into the warehouse ({report.seconds:.1f} s)")
+    table = rich_table(title=f"Ingest into the warehouse ({report.seconds:.1f} s)")
     for column, justify in (
         ("kind", "left"),
         ("files", "right"),
@@ -311,7 +277,7 @@ def coverage_command(
         counted.append((name, len({r[3] for r in mine}), *counts))
     print("Coverage: force × period per source")
     print(
-        _columns(
+        columns(
             ("source", "periods", "present", "partial", "absent"),
             [(n, *(f"{c:,}" for c in cs)) for n, *cs in counted],
             right=(1, 2, 3, 4),
@@ -322,7 +288,7 @@ def coverage_command(
     if all_rows:
         print("\nEvery force-period")
         print(
-            _columns(
+            columns(
                 ("source", "force", "period", "status", "reason"),
                 [(r[0], r[2], r[3], r[6], r[7] or "") for r in rows],
             )
@@ -352,8 +318,8 @@ def coverage_command(
         if src != shown:
             print(f"\n{src}")
             shown = src
-        print(_wrapped(f"{status} {periods_text}: {reason}", indent=2))
-        print(_wrapped(_forces_text(force_names, territorial), indent=6))
+        print(wrapped(f"{status} {periods_text}: {reason}", indent=2))
+        print(wrapped(_forces_text(force_names, territorial), indent=6))
     _print_findings(findings, source, code, all_rows)
 
 
@@ -416,11 +382,11 @@ def _print_findings(
         if src != shown:
             print(f"\n{src}")
             shown = src
-        print(_wrapped(f"{rule}: {titles.get(rule, rule)} ({len(mine)})", indent=2))
+        print(wrapped(f"{rule}: {titles.get(rule, rule)} ({len(mine)})", indent=2))
         for _, _, force_name, _, period, load_id, path, other_id, other, detail in (
             mine if every else mine[:FINDINGS_SHOWN]
         ):
-            print(_wrapped(f"{force_name}, {period}: {detail}", indent=4))
+            print(wrapped(f"{force_name}, {period}: {detail}", indent=4))
             print(f"      load {load_id}: {path}")
             if other_id is not None:
                 print(f"      load {other_id}: {other}")
@@ -428,28 +394,12 @@ def _print_findings(
             rest = mine[FINDINGS_SHOWN:]
             forces = sorted({f[2] for f in rest})
             print(
-                _wrapped(
+                wrapped(
                     f"… and {len(rest)} more, of {_forces_text(forces, [])}, "
                     f"{rest[0][4]} to {rest[-1][4]}",
                     indent=4,
                 )
             )
-
-
-def _columns(
-    header: tuple[str, ...], rows: list[tuple[str, ...]], right: tuple[int, ...] = ()
-) -> str:
-    """Rows as aligned plain-text columns, two spaces apart, nothing cut short."""
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
 def _forces_text(names: list[str], territorial: list[str]) -> str:
@@ -470,7 +420,7 @@ def _print_sources_not_loaded(sources: set[str]) -> None:
     if "data_returns" in absent and any(x.startswith("data_return:") for x in sources):
         absent.remove("data_returns")
     for name in absent:
-        print(_wrapped(f"{name}: nothing loaded for any force; load {TO_LOAD[name]}.", indent=0))
+        print(wrapped(f"{name}: nothing loaded for any force; load {TO_LOAD[name]}.", indent=0))
 
 
 def _runs(kind: str, starts: list[date], periods: list[str]) -> str:
@@ -529,22 +479,7 @@ def forces_command() -> None:
         print(f"{f.code:<13}{f.name:<{width}}{f.slug:<{slug_width}}{f.kind}")
         others = [a for a in aliases.get(f.code, []) if a != f.name]
         if others:
-            print(_wrapped("also in the sources: " + "; ".join(others), indent=13))
-
-
-def _wrapped(text: str, indent: int) -> str:
-    """Text wrapped to the terminal (100 columns when piped), every line indented."""
-    import shutil
-    import textwrap
-
-    width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
-    return textwrap.fill(
-        text,
-        width=width,
-        initial_indent=" " * indent,
-        subsequent_indent=" " * indent,
-        break_on_hyphens=False,
-    )
+            print(wrapped("also in the sources: " + "; ".join(others), indent=13))
 
 
 @app.command("formats")
@@ -562,7 +497,7 @@ def formats_command() -> None:
 indicators_app = typer.Typer(help="The PEEL indicators: benchmark records, and the catalogue.")
 app.add_typer(indicators_app, name="indicators")
 
-FORMATS = ("table", "csv", "json", "parquet")
+FORMATS = tuple(RENDERERS)
 
 
 @indicators_app.callback(invoke_without_command=True)
@@ -617,7 +552,7 @@ def indicators_command(
             con, indicator_ids=indicator or None, backend=backend, period_end=when.end
         )
     rows = [r.as_row() for r in records if code is None or r.force_code == code]
-    _write_records(rows, output, out, when.title)
+    write_records(rows, output, out, when.title)
 
 
 def _period_end(cycle: int, period_end: str | None) -> PeriodEnd:
@@ -645,116 +580,13 @@ def _force_code(force: str, typed_as: str = "force") -> str:
         ) from exc
 
 
-def _write_records(
-    rows: list[dict[str, object]], output: str, out: Path | None, title: str
-) -> None:
-    if output == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        if out is None:
-            raise typer.BadParameter("parquet is written to a file: add --out FILE.parquet")
-        pq.write_table(pa.Table.from_pylist(rows), out)
-        console.print(f"Wrote {len(rows):,} records to {out}", highlight=False)
-        return
-    stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
-    try:
-        if output == "json":
-            json.dump(rows, stream, indent=1, default=str)
-            stream.write("\n")
-        elif output == "csv":
-            flat = [
-                {k: (";".join(map(str, v)) if isinstance(v, list) else v) for k, v in row.items()}
-                for row in rows
-            ]
-            fields = list(flat[0]) if flat else []
-            writer = csv.DictWriter(stream, fieldnames=fields, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(flat)
-        else:
-            _print_records(rows, title)
-    finally:
-        if out:
-            stream.close()
-
-
-def _print_records(rows: list[dict[str, object]], title: str) -> None:
-    """The records as a table that fits the screen: what all rows share (one indicator, one
-    force, one period) goes in the title; each note once, numbered, below the table."""
-    names = {f.code: f.name for f in reference.forces()}
-    labels = sorted({str(r["data_label"]) for r in rows if r.get("data_label")})
-
-    def indicator(r: dict[str, object]) -> str:
-        return str(r["indicator_id"]) + (f" {r['breakdown']}" if r["breakdown"] else "")
-
-    def force(r: dict[str, object]) -> str:
-        return names.get(str(r["force_code"]), str(r["force_code"]))
-
-    varying = {}
-    shared = []
-    for column, cell in (
-        ("indicator", indicator),
-        ("force", force),
-        ("period", lambda r: str(r["period"])),
-    ):
-        values = {cell(r) for r in rows}
-        varying[column] = len(values) > 1
-        if len(values) == 1:
-            shared.append(values.pop())
-    title = ", ".join([*shared, title])
-    table = _table(title=f"Benchmark records: {title}", caption="; ".join(labels) or None)
-    shown: dict[str, dict[str, Any] | None] = {
-        "indicator": {} if varying["indicator"] else None,
-        "force": {"no_wrap": True} if varying["force"] else None,
-        "period": {} if varying["period"] else None,
-        "value": {"justify": "right", "no_wrap": True},
-        "E&W": {"justify": "right", "no_wrap": True},
-        "95% interval": {},
-        "verdict": {},
-        "rank": {},
-        "coverage": {},
-    }
-    for column, style in shown.items():
-        if style is not None:
-            table.add_column(column, **style)
-    from peelkit import display
-    from peelkit.indicators.catalogue import catalogue
-
-    notes: dict[str, int] = {}
-    decimals = {ind.id: ind.decimals for ind in catalogue().indicator}  # each at its precision
-    for r in rows:
-        value, ew, low, high = (
-            cast("float | None", r[k])
-            for k in ("value", "england_and_wales", "ci95_lower", "ci95_upper")
-        )
-        coverage = str(r["coverage"])
-        if r["note"]:
-            number = notes.setdefault(str(r["note"]), len(notes) + 1)
-            coverage += f" [{number}]"
-        cells = {
-            "indicator": str(r["indicator_id"]) + (f" {r['breakdown']}" if r["breakdown"] else ""),
-            "force": names.get(str(r["force_code"]), str(r["force_code"])),
-            "period": str(r["period"]),
-            "value": display.figure(value, decimals[str(r["indicator_id"])]),
-            "E&W": display.figure(ew, decimals[str(r["indicator_id"])]),
-            "95% interval": display.interval(low, high, decimals[str(r["indicator_id"])]),
-            "verdict": str(r["verdict"]),
-            "rank": "" if r["rank"] is None else f"{r['rank']}/{r['ranked']} {r['rank_verdict']}",
-            "coverage": coverage,
-        }
-        table.add_row(*(cells[c] for c, style in shown.items() if style is not None))
-    console.print(table)
-    for note, number in notes.items():
-        console.print(f"[{number}] {note}", highlight=False, markup=False)
-
-
 @indicators_app.command("list")
 def indicators_list_command() -> None:
     """The indicator catalogue: what each indicator counts, per what, when, and who is left out."""
     from peelkit.indicators.catalogue import catalogue
 
     by_code = reference.force_by_code()
-    table = _table(title="PEEL 2016 effectiveness indicators")
+    table = rich_table(title="PEEL 2016 effectiveness indicators")
     for column in ("id", "title", "unit", "period", "England and Wales", "excluded"):
         table.add_column(column)
     for i in catalogue().indicator:
@@ -854,7 +686,7 @@ def judgments_list_command(
     for_cycle(cycle)  # a cycle peelkit knows, or a clear error
     found = load_folder(folder, cycle) if folder else demo_judgments(cycle)
     questions = question_set(cycle)
-    table = _table(title=f"PEEL {questions.pillar} {cycle}: grades")
+    table = rich_table(title=f"PEEL {questions.pillar} {cycle}: grades")
     table.add_column("force", no_wrap=True)
     table.add_column("overall")
     for q in questions.question:
@@ -1080,7 +912,7 @@ def demo_command(
         result = run_demo(out, warehouse, spec, step, reports_folder)
         progress.advance(task)
     _print_report(result.report)
-    table = _table(
+    table = rich_table(
         title="Metropolitan Police Service against England and Wales, PEEL 2016 indicators",
         caption=synthetic.LABEL,
     )
