@@ -40,7 +40,7 @@ from peelkit.errors import (
     UnreadableFile,
 )
 from peelkit.plausibility import record_findings
-from peelkit.readers import SheetTable, WorkforceTables, recognise
+from peelkit.readers import recognise
 from peelkit.readers.base import IN_SCOPE, CsvFormat, Format, Part, PlannedLoad, Reject
 from peelkit.readers.files import SourceFile, close_archives, digest, discover
 from peelkit.readers.ons_population import MidYearEstimates
@@ -336,30 +336,10 @@ def _load(
     by_reader: dict[str, list[PlannedLoad]] = defaultdict(list)
     for p in plans:
         by_reader[_reader_key(p.fmt)].append(p)
+    loader = _Loader(con, memfs, named_types, progress)
+    for group in sorted(by_reader.values(), key=lambda g: g[0].fmt.load_order):
+        rejects += group[0].fmt.load(loader, group)  # each format loads itself
 
-    tables_done: set[str] = set()
-    # estimates are summed to force areas through a lookup: lookups load first
-    for group in sorted(by_reader.values(), key=lambda g: isinstance(g[0].fmt, MidYearEstimates)):
-        fmt = group[0].fmt
-        if isinstance(fmt, WorkforceTables):
-            rejects += _load_workforce(con, group, progress)
-        elif isinstance(fmt, MidYearEstimates):
-            _load_estimates(con, fmt, group, progress)
-        else:
-            csv_fmt = fmt.csv if isinstance(fmt, SheetTable) else fmt
-            assert isinstance(csv_fmt, CsvFormat)
-            for batch in _batches(group):
-                rejects += _load_csv_batch(con, csv_fmt, batch, memfs, progress, named_types)
-        tables_done.add(fmt.table)
-
-    _set_scope(con, [p.load_id for p in plans])
-    for fmt_table in sorted(tables_done):
-        fmt = next(p.fmt for p in plans if p.fmt.table == fmt_table)
-        if isinstance(fmt, WorkforceTables | MidYearEstimates):
-            continue
-        csv_fmt = fmt.csv if isinstance(fmt, SheetTable) else fmt
-        assert isinstance(csv_fmt, CsvFormat)
-        con.execute(f"INSERT INTO load_periods {PERIODS_SELECTED} {csv_fmt.periods_sql()}")
     _empty_file_periods(con, plans)
     for name in named_types.values():  # in the transaction: a failed load leaves none behind
         con.execute(f"DROP TYPE {name}")
@@ -402,12 +382,47 @@ def _load(
     return rejects
 
 
+class _Loader:
+    """How ingest loads a group of files of one format (readers.base.Loader), in the open
+    transaction: CSV text batch by batch through DuckDB, spreadsheet tables and estimates
+    through their readers."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        memfs: fsspec.AbstractFileSystem,
+        named_types: dict[str, str],
+        progress: Progress,
+    ) -> None:
+        self.con, self.memfs, self.named_types, self.progress = con, memfs, named_types, progress
+
+    def load_csv(
+        self, fmt: CsvFormat, plans: list[PlannedLoad], sheets: bool = False
+    ) -> list[Reject]:
+        """Files (or, with ``sheets``, spreadsheet sheets) read by ``fmt``'s declaration."""
+        rejects: list[Reject] = []
+        for batch in _batches(plans):
+            rejects += _load_csv_batch(
+                self.con, fmt, batch, self.memfs, self.progress, self.named_types, sheets
+            )
+        _set_scope(self.con, [p.load_id for p in plans])
+        self.con.execute(f"INSERT INTO load_periods {PERIODS_SELECTED} {fmt.periods_sql()}")
+        return rejects
+
+    def load_workforce(self, plans: list[PlannedLoad]) -> list[Reject]:
+        return _load_workforce(self.con, plans, self.progress)
+
+    def load_estimates(self, fmt: MidYearEstimates, plans: list[PlannedLoad]) -> list[Reject]:
+        _load_estimates(self.con, fmt, plans, self.progress)
+        return []
+
+
 def _create_enum_types(con: duckdb.DuckDBPyConnection, plans: list[PlannedLoad]) -> dict[str, str]:
     """Each ENUM column type of the plans' readers as a named type (see read_csv_sql)."""
     enums: dict[str, str] = {}
     for p in plans:
-        fmt = p.fmt.csv if isinstance(p.fmt, SheetTable) else p.fmt
-        if not isinstance(fmt, CsvFormat):
+        fmt = p.fmt.csv_reader()
+        if fmt is None:
             continue
         for c in fmt.columns:
             if c.type.startswith("ENUM(") and c.type not in enums:
@@ -441,10 +456,11 @@ def _memory_fs(con: duckdb.DuckDBPyConnection) -> fsspec.AbstractFileSystem:
     return fs
 
 
-def _prepare_parts(p: PlannedLoad, memfs: fsspec.AbstractFileSystem) -> None:
-    if isinstance(p.fmt, SheetTable):
-        sheets = sheets_as_csv(p.source, p.fmt.csv)
-        for sheet, offset, data in sheets:
+def _prepare_parts(
+    p: PlannedLoad, memfs: fsspec.AbstractFileSystem, fmt: CsvFormat, sheets: bool
+) -> None:
+    if sheets:
+        for sheet, offset, data in sheets_as_csv(p.source, fmt):
             path = f"memory:///peelkit/{p.load_id}/{sheet}.csv"
             memfs.pipe_file(path, data)
             p.parts.append(Part(path, offset, data.count(b"\n") - 1, f"sheet {sheet}"))
@@ -473,9 +489,10 @@ def _load_csv_batch(
     memfs: fsspec.AbstractFileSystem,
     progress: Progress,
     named_types: dict[str, str],
+    sheets: bool = False,
 ) -> list[Reject]:
     for p in batch:
-        _prepare_parts(p, memfs)
+        _prepare_parts(p, memfs, fmt, sheets)
     con.execute("DELETE FROM __file_loads")
     insert_rows(
         con,
@@ -554,7 +571,8 @@ def _attributed(fmt: CsvFormat, p: PlannedLoad, r: Reject) -> Reject:
 def _cut_short(fmt: CsvFormat, p: PlannedLoad, rejects: list[Reject]) -> str | None:
     """Where a CSV file looks cut off (an interrupted download): it does not end with a line
     break and its last line is rejected, or its format is always published with one."""
-    if isinstance(p.fmt, SheetTable) or p.digest.ends_with_newline or p.digest.lines < 2:
+    sheet = p.fmt.csv_reader() is not p.fmt  # a spreadsheet's sheets, written out by peelkit
+    if sheet or p.digest.ends_with_newline or p.digest.lines < 2:
         return None
     last = p.digest.lines  # physical line number of the last line (the header is line 1)
     cut = [r for r in rejects if r.line == last]

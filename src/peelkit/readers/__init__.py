@@ -9,7 +9,15 @@ from __future__ import annotations
 from functools import cache
 
 from peelkit.errors import DamagedFile, UnknownFormat
-from peelkit.readers.base import CsvFormat, Format, csv_fields, first_line
+from peelkit.readers.base import (
+    CsvFormat,
+    Format,
+    Loader,
+    PlannedLoad,
+    Reject,
+    csv_fields,
+    first_line,
+)
 from peelkit.readers.files import SourceFile
 from peelkit.readers.home_office import CrimeOutcomes, RecordedCrime
 from peelkit.readers.ons import LOOKUP_YEARS, LadCspPfaLookup
@@ -40,6 +48,12 @@ class SheetTable(Format):
     def expected(self) -> str:
         return "an .ods spreadsheet with a sheet whose header row is " + self.csv.expected()
 
+    def load(self, loader: Loader, plans: list[PlannedLoad]) -> list[Reject]:
+        return loader.load_csv(self.csv, plans, sheets=True)
+
+    def csv_reader(self) -> CsvFormat | None:
+        return self.csv
+
 
 class WorkforceTables(Format):
     kind = "workforce"
@@ -53,6 +67,9 @@ class WorkforceTables(Format):
         return (
             "an .ods spreadsheet whose Table_1 is 'Table 1: Police officers by police force area…'"
         )
+
+    def load(self, loader: Loader, plans: list[PlannedLoad]) -> list[Reject]:
+        return loader.load_workforce(plans)
 
 
 @cache

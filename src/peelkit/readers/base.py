@@ -22,7 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from peelkit import reference
 from peelkit.errors import InputError
@@ -30,6 +30,8 @@ from peelkit.readers.files import Digest, SourceFile
 
 if TYPE_CHECKING:
     import duckdb
+
+    from peelkit.readers.ons_population import MidYearEstimates
 
 
 @dataclass(frozen=True)
@@ -89,12 +91,35 @@ class Reject:
     period_start: date | None = None  # the period it belongs to, when its fields say so
 
 
+class Loader(Protocol):
+    """What ingest offers a format to load its files with, inside the load's transaction."""
+
+    def load_csv(
+        self, fmt: CsvFormat, plans: list[PlannedLoad], sheets: bool = False
+    ) -> list[Reject]: ...
+
+    def load_workforce(self, plans: list[PlannedLoad]) -> list[Reject]: ...
+
+    def load_estimates(self, fmt: MidYearEstimates, plans: list[PlannedLoad]) -> list[Reject]: ...
+
+
 class Format(ABC):
     """A source format: how to recognise a file of it and how to load it."""
 
     kind: str  # the loads.kind value
     title: str
     table: str
+    #: Formats load in this order within one ingest (ONS estimates are summed to force areas
+    #: through a lookup, so they load after the lookups of the same ingest).
+    load_order: int = 0
+
+    @abstractmethod
+    def load(self, loader: Loader, plans: list[PlannedLoad]) -> list[Reject]:
+        """Load the files ``plans`` of this format; the rows rejected."""
+
+    def csv_reader(self) -> CsvFormat | None:
+        """The CSV reader whose declared columns load this format's rows, if one does."""
+        return None
 
     @abstractmethod
     def recognises(self, source: SourceFile, head: bytes) -> bool: ...
@@ -130,6 +155,12 @@ def sql_str(value: str) -> str:
 
 class CsvFormat(Format):
     """A CSV source format declared by its exact header, column types and row checks."""
+
+    def load(self, loader: Loader, plans: list[PlannedLoad]) -> list[Reject]:
+        return loader.load_csv(self, plans)
+
+    def csv_reader(self) -> CsvFormat | None:
+        return self
 
     columns: tuple[Col, ...]
     checks: tuple[Check, ...] = ()

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from peelkit.errors import InputError, UnreadableFile
-from peelkit.readers.base import Format
+from peelkit.readers.base import Format, Loader, PlannedLoad, Reject
 from peelkit.readers.files import SourceFile
 from peelkit.readers.spreadsheets import cell_text, is_spreadsheet, open_workbook, sheet_rows
 
@@ -95,6 +95,10 @@ class MidYearEstimates(Format):
     kind = "ons_population"
     title = "ONS mid-year population estimates, local authorities (MYE2 or MYEB)"
     table = "lad_population"
+    load_order = 1  # summed to force areas through the lookups, which load first
+
+    def load(self, loader: Loader, plans: list[PlannedLoad]) -> list[Reject]:
+        return loader.load_estimates(self, plans)
 
     def recognises(self, source: SourceFile, head: bytes) -> bool:
         if is_spreadsheet(head):
