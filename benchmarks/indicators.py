@@ -69,8 +69,8 @@ def shift_years(source: Path, target: Path, years: int) -> int:
 
 def build(work: Path, years: int) -> tuple[Path, float, float]:
     """Write the sample (plus ``years`` - 1 earlier financial years) and ingest it."""
+    from peelkit.demo.sample import SampleSpec, write_sample
     from peelkit.ingest import ingest
-    from peelkit.synthetic import SampleSpec, write_sample
     from peelkit.warehouse import open_warehouse
 
     sample, db = work / "sample", work / "warehouse.duckdb"

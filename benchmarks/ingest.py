@@ -228,7 +228,7 @@ def warm(files: list[Path]) -> tuple[int, int]:
 
 
 def write(sample: Path, rows: int) -> float:
-    from peelkit.synthetic import SampleSpec, write_sample
+    from peelkit.demo.sample import SampleSpec, write_sample
 
     started = time.perf_counter()
     write_sample(

@@ -331,7 +331,7 @@ def _myeb_rows(real: Path) -> list[list[object]]:
 @cache
 def targets(real: Path) -> dict[str, Target]:
     """Every fuzz target with its seeds, built from the real files under ``real``."""
-    from peelkit.synthetic import SampleSpec, write_sample
+    from peelkit.demo.sample import SampleSpec, write_sample
 
     def police(folder: str, month: str, name: str, n: int) -> Seed:
         path = real / folder / month / f"{month}-{name}.csv"

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from peelkit import cli
+from peelkit.demo.sample import OUTCOMES_TABLE_HEADER, PRC_HEADER, STREET_HEADER
 from peelkit.errors import (
     InputError,
     MissingContext,
@@ -34,7 +35,6 @@ from peelkit.errors import (
 )
 from peelkit.ingest import ingest
 from peelkit.readers import csv_formats
-from peelkit.synthetic import OUTCOMES_TABLE_HEADER, PRC_HEADER, STREET_HEADER
 from peelkit.warehouse import open_warehouse, reading, snapshot
 
 runner = CliRunner()

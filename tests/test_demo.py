@@ -13,8 +13,8 @@ from peelkit import stats
 from peelkit.demo import DemoSpec, calibration
 from peelkit.demo.allocate import apportion, transport
 from peelkit.demo.run import run_demo
+from peelkit.demo.sample import LABEL
 from peelkit.indicators.engine import COMPUTED, EXCLUDED, PARTIAL, BenchmarkRecord, compute
-from peelkit.synthetic import LABEL
 from peelkit.warehouse import open_read_only
 
 MET = "E23000001"

@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from peelkit.demo.sample import STREET_HEADER
 from peelkit.errors import UnknownForce
 from peelkit.ingest import ingest
-from peelkit.synthetic import STREET_HEADER
 
 CITY = Path("police-uk-city-of-london")
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from peelkit.demo.sample import SampleSpec, write_sample
 from peelkit.ingest import ingest
-from peelkit.synthetic import SampleSpec, write_sample
 from peelkit.warehouse import open_warehouse, snapshot
 
 SPEC = SampleSpec(street_rows=1_500_000, home_office=True, tidy=False, police_uk_kinds=("street",))

@@ -15,13 +15,13 @@ import pytest
 from typer.testing import CliRunner
 
 from peelkit.cli import app
+from peelkit.demo.sample import LABEL
 from peelkit.errors import InputError
 from peelkit.indicators.catalogue import catalogue
 from peelkit.indicators.engine import EXCLUDED, compute
 from peelkit.judgments import default_judgments, demo_judgments
 from peelkit.report.check import check_html
 from peelkit.report.gaps import MAX_MISSING_SHARE, find_gaps
-from peelkit.synthetic import LABEL
 from peelkit.warehouse import open_read_only
 
 CITY = "E23000034"

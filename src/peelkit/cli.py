@@ -881,12 +881,12 @@ def demo_command(
     indicator and show where the Metropolitan Police stands against England and Wales."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from peelkit import synthetic
     from peelkit.demo.generate import DemoSpec
     from peelkit.demo.run import STEPS, met_summary, run_demo
+    from peelkit.demo.sample import LABEL
     from peelkit.warehouse import storage_errors
 
-    console.print(f"[bold]{synthetic.LABEL}[/]")
+    console.print(f"[bold]{LABEL}[/]")
     spec = DemoSpec(seed=seed, police_uk=police_uk, scale=scale)
     progress = Progress(
         TextColumn("{task.description}"),
@@ -914,7 +914,7 @@ def demo_command(
     _print_report(result.report)
     table = rich_table(
         title="Metropolitan Police Service against England and Wales, PEEL 2016 indicators",
-        caption=synthetic.LABEL,
+        caption=LABEL,
     )
     for column in ("id", "indicator", "period", "Met", "England and Wales", "verdict", "rank"):
         table.add_column(
@@ -941,7 +941,7 @@ def demo_command(
     if result.force_report is not None:
         pdf = result.force_report.with_suffix(".pdf")
         console.print(
-            f"The Metropolitan Police Service's 2016 report ({synthetic.LABEL.lower()}): "
+            f"The Metropolitan Police Service's 2016 report ({LABEL.lower()}): "
             f"{result.force_report} and {pdf} ({t['report']:.1f} s).",
             highlight=False,
         )

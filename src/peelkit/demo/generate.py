@@ -34,16 +34,17 @@ from typing import Any
 
 from peelkit import reference
 from peelkit.demo.allocate import apportion, transport
-from peelkit.indicators.catalogue import catalogue
-from peelkit.synthetic import (
+from peelkit.demo.sample import (
     LABEL,
     OUTCOMES_TABLE_HEADER,
     PRC_HEADER,
     SampleSpec,
-    _ho_count,
-    _prc_name,
-    _write_police_uk,
+    ho_count,
+    prc_name,
+    write_police_uk,
 )
+from peelkit.indicators.catalogue import catalogue
+from peelkit.readers.tidy import DataReturns, PopulationWithBasis
 
 MET = "E23000001"
 CITY = "E23000034"
@@ -265,7 +266,7 @@ def write_demo(folder: Path, spec: DemoSpec = DemoSpec()) -> list[Path]:
             home_office=False,
             tidy=False,
         )
-        written += _write_police_uk(folder / "police-uk", sample, nation.rng)
+        written += write_police_uk(folder / "police-uk", sample, nation.rng)
     return written
 
 
@@ -308,7 +309,7 @@ def _rate_population(nation: _Nation, year: int = 2015) -> dict[str, int]:
 def _write_population(root: Path, nation: _Nation) -> Path:
     out = io.StringIO()
     rows = csv.writer(out, lineterminator="\n")
-    rows.writerow(["code", "year", "population", "households", "source", "basis"])
+    rows.writerow(PopulationWithBasis().header)
     for year in range(FIRST_YEAR, LAST_YEAR + 1):
         for force in nation.forces:
             people = nation.population[year][force]
@@ -478,13 +479,13 @@ def _write_prc(root: Path, nation: _Nation) -> Path:
                 key = [
                     _fy_label(fy),
                     quarter,
-                    _prc_name(names[force]),
+                    prc_name(names[force]),
                     o.description,
                     o.group,
                     o.subgroup,
                     o.code,
                 ]
-                writer.writerow([*key, _ho_count(counts[o.code])])
+                writer.writerow([*key, ho_count(counts[o.code])])
         for body in bodies:
             fraud_body = body.kind == "fraud body"
             for o in offences:
@@ -495,13 +496,13 @@ def _write_prc(root: Path, nation: _Nation) -> Path:
                 key = [
                     _fy_label(fy),
                     quarter,
-                    _prc_name(body),
+                    prc_name(body),
                     o.description,
                     o.group,
                     o.subgroup,
                     o.code,
                 ]
-                writer.writerow([*key, _ho_count(count)])
+                writer.writerow([*key, ho_count(count)])
     path = root / "prc-pfa-2010-11-to-2016-17-synthetic.csv"
     path.write_text(out.getvalue(), encoding="utf-8")
     return path
@@ -620,7 +621,7 @@ def _write_outcomes(root: Path, nation: _Nation) -> Path:
                         [
                             _fy_label(fy),
                             quarter,
-                            _prc_name(names[force]),
+                            prc_name(names[force]),
                             o.description,
                             o.group,
                             o.subgroup,
@@ -628,8 +629,8 @@ def _write_outcomes(root: Path, nation: _Nation) -> Path:
                             outcomes[k].description,
                             outcomes[k].figure_4_group,
                             k,
-                            _ho_count(n),
-                            "" if k == 0 else _ho_count(untracked),
+                            ho_count(n),
+                            "" if k == 0 else ho_count(untracked),
                         ]
                     )
     path = root / "prc-outcomes-2014-15-to-2016-17-synthetic.csv"
@@ -841,7 +842,7 @@ def _write_returns(root: Path, nation: _Nation) -> Path:
     names = reference.force_by_code()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["force", "item", "period", "value", "unit", "note"])
+    writer.writerow(DataReturns().header)
     for force, item, period, value, unit, note in nation.returns:
         writer.writerow(
             [names[force].ons_name or names[force].name, item, period, value, unit, note]

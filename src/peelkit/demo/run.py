@@ -10,11 +10,11 @@ from pathlib import Path
 
 from peelkit import display
 from peelkit.demo.generate import MET, DemoSpec, write_demo
+from peelkit.demo.sample import LABEL
 from peelkit.indicators.catalogue import catalogue
 from peelkit.indicators.engine import BenchmarkRecord, compute
 from peelkit.indicators.periods import for_cycle
 from peelkit.ingest import IngestReport, ingest
-from peelkit.synthetic import LABEL
 from peelkit.warehouse import data_labels, open_warehouse
 
 STEPS = (

@@ -252,15 +252,15 @@ def _prose_problems(j: Judgments, code: str) -> list[str]:
 
     indicators = {i.id for i in catalogue().indicator}
     problems: list[str] = []
-    own = _names(code)
+    own = force_spellings(code)
     others = [
         n
         for other in reference.territorial_forces()
         if other.code != code
-        for n in _names(other.code)
+        for n in force_spellings(other.code)
     ]
-    other_pattern = _any_of(others)
-    own_pattern = _any_of(own)
+    other_pattern = any_of(others)
+    own_pattern = any_of(own)
     for key, text in j.prose():
         for parts in placeholders.found(text):
             found = ":".join(parts)
@@ -310,7 +310,8 @@ def questions_previous(cycle: int) -> int | None:
     return question_set(cycle).previous_cycle
 
 
-def _names(code: str) -> list[str]:
+def force_spellings(code: str) -> list[str]:
+    """Every way the sources and prose spell a force's name (for finding it in text)."""
     force = reference.force_by_code()[code]
     names = {force.name, *(a for a, c in reference.force_aliases().items() if c == code)}
     if force.ons_name:
@@ -318,7 +319,8 @@ def _names(code: str) -> list[str]:
     return sorted(names, key=len, reverse=True)
 
 
-def _any_of(names: list[str]) -> re.Pattern[str] | None:
+def any_of(names: list[str]) -> re.Pattern[str] | None:
+    """A pattern matching any of ``names`` as whole words; None for no names."""
     if not names:
         return None
     return re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w-])")
@@ -386,10 +388,10 @@ def demo_judgments(cycle: int = 2016) -> dict[str, Judgments]:
 
 def default_judgments(cycle: int, labels: Iterable[str]) -> dict[str, Judgments]:
     """The judgments a report uses when no folder is given: the demo's, but only on a warehouse
-    holding the demo dataset (its loads carry ``peelkit.synthetic.LABEL``, see
+    holding the demo dataset (its loads carry ``peelkit.demo.sample.LABEL``, see
     ``warehouse.data_labels``); none on any other warehouse, whose reports then say that no
     judgments were loaded. A report never borrows the demo's grades."""
-    from peelkit.synthetic import LABEL
+    from peelkit.demo.sample import LABEL
 
     return demo_judgments(cycle) if LABEL in labels else {}
 

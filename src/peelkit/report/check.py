@@ -29,7 +29,7 @@ import duckdb
 from peelkit import display, reference
 from peelkit.indicators.catalogue import catalogue
 from peelkit.indicators.engine import BenchmarkRecord, compute
-from peelkit.judgments import _any_of, _names
+from peelkit.judgments import any_of, force_spellings
 
 ROUNDING_NOTE = "may not sum due to rounding"
 NO_VALUE = display.NO_VALUE
@@ -219,8 +219,13 @@ def _numbers(
 
 
 def _names_in_prose(page: _Page, force: str, name: str) -> list[str]:
-    others = [n for f in reference.territorial_forces() if f.code != force for n in _names(f.code)]
-    pattern = _any_of(others)
+    others = [
+        n
+        for f in reference.territorial_forces()
+        if f.code != force
+        for n in force_spellings(f.code)
+    ]
+    pattern = any_of(others)
     problems = []
     for text in page.prose:
         if pattern and (m := pattern.search(text)):

@@ -20,32 +20,23 @@ from datetime import date
 from pathlib import Path
 
 from peelkit import reference
+from peelkit.readers import csv_formats
 from peelkit.readers.police_uk import CRIME_TYPES
+from peelkit.readers.tidy import DataReturns, Population
 
 LABEL = "Demo data — synthetic, not official statistics"
 
-STREET_HEADER = (
-    "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
-    "Crime type,Last outcome category,Context"
-)
-OUTCOMES_HEADER = (
-    "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
-    "Outcome type"
-)
-STOP_SEARCH_HEADER = (
-    "Type,Date,Part of a policing operation,Policing operation,Latitude,Longitude,Gender,"
-    "Age range,Self-defined ethnicity,Officer-defined ethnicity,Legislation,Object of search,"
-    "Outcome,Outcome linked to object of search,Removal of more than just outer clothing"
-)
-PRC_HEADER = (
-    "Financial Year,Financial Quarter,Force Name,Offence Description,Offence Group,"
-    "Offence Subgroup,Offence Code,Number of Offences"
-)
-OUTCOMES_TABLE_HEADER = (
-    "Financial Year,Financial Quarter,Force Name,Offence Description,Offence Group,"
-    "Offence Subgroup,Offence Code,Outcome Description,Outcome Group,Outcome Type,"
-    "Force outcomes for offences recorded in quarter,Force outcomes recorded in quarter"
-)
+
+def _header(kind: str) -> str:
+    """A source format's exact header, as its reader declares it: written, never retyped."""
+    return next(f for f in csv_formats() if f.kind == kind).expected()
+
+
+STREET_HEADER = _header("police_uk_street")
+OUTCOMES_HEADER = _header("police_uk_outcomes")
+STOP_SEARCH_HEADER = _header("police_uk_stop_search")
+PRC_HEADER = _header("recorded_crime")
+OUTCOMES_TABLE_HEADER = _header("crime_outcomes")
 
 CURRENT_CRIME_TYPES = tuple(
     t for t in CRIME_TYPES if t not in ("Public disorder and weapons", "Violent crime")
@@ -114,13 +105,13 @@ def write_sample(folder: Path, spec: SampleSpec = SampleSpec()) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     (folder / "README.txt").write_text(
-        f"{LABEL}.\nWritten by peelkit.synthetic with seed {spec.seed}. The files use the "
+        f"{LABEL}.\nWritten by peelkit.demo.sample with seed {spec.seed}. The files use the "
         "official formats so that the real readers load them; no figure in them is real.\n",
         encoding="utf-8",
     )
     rng = random.Random(spec.seed)
     if spec.police_uk:
-        written += _write_police_uk(folder / "police-uk", spec, rng)
+        written += write_police_uk(folder / "police-uk", spec, rng)
     if spec.home_office:
         written += _write_home_office(folder / "home-office", spec, rng)
     if spec.tidy:
@@ -132,7 +123,7 @@ def _hex64(rng: random.Random) -> str:
     return f"{rng.getrandbits(256):064x}"
 
 
-def _write_police_uk(root: Path, spec: SampleSpec, rng: random.Random) -> list[Path]:
+def write_police_uk(root: Path, spec: SampleSpec, rng: random.Random) -> list[Path]:
     weights = _weights()
     forces = reference.territorial_forces()
     months = _months(spec)
@@ -215,11 +206,11 @@ def _write_police_uk(root: Path, spec: SampleSpec, rng: random.Random) -> list[P
     return written
 
 
-def _prc_name(force: reference.Force) -> str:
+def prc_name(force: reference.Force) -> str:
     return {"E23000035": "Devon and Cornwall"}.get(force.code, force.ons_name or force.name)
 
 
-def _ho_count(value: int) -> str:
+def ho_count(value: int) -> str:
     """A count as the Home Office's Excel export writes it: padded, '-00' for zero."""
     return "-00 " if value == 0 else f" {value} "
 
@@ -248,13 +239,13 @@ def _write_home_office(root: Path, spec: SampleSpec, rng: random.Random) -> list
                 key = [
                     year,
                     quarter,
-                    _prc_name(body),
+                    prc_name(body),
                     offence.description,
                     offence.group,
                     offence.subgroup,
                     offence.code,
                 ]
-                writer.writerow([*key, _ho_count(count)])
+                writer.writerow([*key, ho_count(count)])
                 if fraud_body or count == 0 or body.kind != "territorial":
                     continue
                 remaining = count
@@ -270,8 +261,8 @@ def _write_home_office(root: Path, spec: SampleSpec, rng: random.Random) -> list
                                 outcome.description,
                                 outcome.figure_4_group,
                                 outcome.number,
-                                _ho_count(share),
-                                _ho_count(int(share * 1.05)),
+                                ho_count(share),
+                                ho_count(int(share * 1.05)),
                             ]
                         )
     p1 = root / "prc-pfa-synthetic.csv"
@@ -286,7 +277,7 @@ def _write_tidy(root: Path, spec: SampleSpec, rng: random.Random) -> list[Path]:
     weights = _weights()
     pop = io.StringIO()
     rows = csv.writer(pop, lineterminator="\n")
-    rows.writerow(["code", "year", "population", "households", "source"])
+    rows.writerow(Population().header)
     for force in reference.territorial_forces():
         people = int(57_885_413 * weights[force.slug])
         for year in (2014, 2015):
@@ -296,7 +287,7 @@ def _write_tidy(root: Path, spec: SampleSpec, rng: random.Random) -> list[Path]:
 
     ret = io.StringIO()
     out = csv.writer(ret, lineterminator="\n")
-    out.writerow(["force", "item", "period", "value", "unit", "note"])
+    out.writerow(DataReturns().header)
     period = "2015-07-01/2016-06-30"
     for force in reference.territorial_forces():
         people = int(57_885_413 * weights[force.slug])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from peelkit import synthetic
+from peelkit.demo import sample as synthetic
 from peelkit.ingest import ingest
 
 
@@ -52,3 +52,23 @@ def test_sample_is_labelled_synthetic_in_its_readme_and_tidy_sources(tmp_path):
     assert synthetic.LABEL in (tmp_path / "README.txt").read_text(encoding="utf-8")
     tidy = (tmp_path / "peelkit" / "population-synthetic.csv").read_text(encoding="utf-8")
     assert synthetic.LABEL in tidy
+
+
+def test_no_module_imports_another_modules_private_names():
+    import re
+    from pathlib import Path
+
+    import peelkit
+
+    source = Path(peelkit.__file__).parent
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(source.rglob("*.py")))
+    imports = re.findall(r"from peelkit[\w.]* import \(?([^)]*?)\)?\n(?=\S|\n)", text, re.S)
+    private = sorted(
+        {
+            n.strip()
+            for names in imports
+            for n in names.split(",")
+            if n.strip().startswith("_") and not n.strip().startswith("__")
+        }
+    )
+    assert private == []
