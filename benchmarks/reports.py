@@ -35,9 +35,9 @@ def main() -> int:
     args = parser.parse_args()
 
     from peelkit import __version__
-    from peelkit.demo.run import run_demo
+    from peelkit.demo.pipeline import run_demo
     from peelkit.reference import force_by_code, territorial_forces
-    from peelkit.report.run import render_reports
+    from peelkit.report.batch import render_reports
 
     print(
         f"peelkit {__version__}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "

@@ -12,7 +12,7 @@ import pytest
 from peelkit import stats
 from peelkit.demo import DemoSpec, calibration
 from peelkit.demo.allocate import apportion, transport
-from peelkit.demo.run import run_demo
+from peelkit.demo.pipeline import run_demo
 from peelkit.demo.sample import LABEL
 from peelkit.indicators.engine import COMPUTED, EXCLUDED, PARTIAL, BenchmarkRecord, compute
 from peelkit.warehouse import open_read_only
@@ -235,8 +235,8 @@ def test_transport_keeps_every_row_and_column_total():
 
 
 def test_the_demo_computes_the_records_once_and_its_report_uses_them(tmp_path, monkeypatch):
-    import peelkit.demo.run as demo_run_module
-    import peelkit.report.run as report_run_module
+    import peelkit.demo.pipeline as demo_run_module
+    import peelkit.report.batch as report_run_module
 
     calls: list[str] = []
     real = demo_run_module.compute

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from peelkit.report.batch import render_reports
 from peelkit.report.cache import MANIFEST
-from peelkit.report.run import render_reports
 
 MET, KENT = "E23000001", "E23000032"
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from rich.progress import TaskID
 
     from peelkit.ingest import IngestReport
-    from peelkit.report.run import Rendered
+    from peelkit.report.batch import Rendered
 
 app = typer.Typer(
     help="PEEL police effectiveness indicators from official police data for England and Wales.",
@@ -754,7 +754,7 @@ def report_command(
     """Write force reports (HTML, PDF, SVG figures, CSV of the numbers): peelkit report FORCE,
     or --all; 'peelkit report check FOLDER|FILE.html' checks a rendered report against the
     warehouse."""
-    from peelkit.report.run import render_reports
+    from peelkit.report.batch import render_reports
 
     when = _period_end(cycle, period_end)  # a cycle peelkit knows, or a quarter end
     if target == "check":
@@ -882,7 +882,7 @@ def demo_command(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from peelkit.demo.generate import DemoSpec
-    from peelkit.demo.run import STEPS, met_summary, run_demo
+    from peelkit.demo.pipeline import STEPS, met_summary, run_demo
     from peelkit.demo.sample import LABEL
     from peelkit.warehouse import storage_errors
 

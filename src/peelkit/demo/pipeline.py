@@ -63,7 +63,7 @@ def run_demo(
     force_report = None
     if reports is not None:
         step(STEPS[3])
-        from peelkit.report.run import render_records
+        from peelkit.report.batch import render_records
 
         before = time.perf_counter()
         [rendered] = render_records(records, labels, [MET], reports, for_cycle(2016))
