@@ -1,4 +1,6 @@
-"""The peelkit command line: ingest, coverage, query, forces, formats and demo."""
+"""The peelkit command: ingest, coverage, query, forces, formats, indicators, explain,
+judgments, report, national and demo. It parses arguments, calls the library and presents
+the results through ``peelkit.present``; the work is done by the library."""
 
 from __future__ import annotations
 
