@@ -130,3 +130,24 @@ def test_a_texts_file_with_an_unknown_placeholder_is_refused_naming_file_and_key
         ValueError, match=r"^texts-2016\.toml: .*unknown placeholder\(s\) \{forse\}"
     ):
         parse_texts(broken, "texts-2016.toml")
+
+
+def test_every_key_of_the_glossary_is_used_by_the_report():
+    import re
+    from pathlib import Path
+
+    import peelkit.report
+    from peelkit.report.build import glossary
+
+    source = "\n".join(
+        p.read_text(encoding="utf-8") for p in Path(peelkit.report.__file__).parent.glob("*.py")
+    )
+    unused = [
+        f"{section}.{key}"
+        for section, entries in glossary().items()
+        if isinstance(entries, dict) and section not in ("grade", "comparison")
+        for key in entries
+        if not re.search(rf"[\"']{re.escape(key)}[\"']", source)
+        and section not in ("figure_2_rows", "figure_4_rows", "figure_8_rows")
+    ]
+    assert unused == []
