@@ -983,7 +983,8 @@ def whole_file(draw: Draw, data: bytes) -> bytes:
         return data + data
     if choice == "binary":
         return bytes(draw(st.binary(min_size=1, max_size=200)))
-    return data + b"a," * draw(st.sampled_from([10, 5_000, 50_000])) + b"\n"
+    # wider is slow, not wrong: 50,000 fields take DuckDB 13-20 s (docs/testing.md)
+    return data + b"a," * draw(st.sampled_from([10, 1_000, 5_000])) + b"\n"
 
 
 def _field_line(draw: Draw, data: bytes) -> tuple[list[bytes], int, list[str], str] | None:

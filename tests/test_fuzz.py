@@ -53,6 +53,8 @@ def test_mutated_real_files_are_accounted_for_or_refused_changing_nothing(
     outcome = run_case(case, fuzz_template)
     if outcome.verdict == "finding" and os.environ.get("PEELKIT_FUZZ_SAVE"):
         save_case(case, outcome, Path(os.environ["PEELKIT_FUZZ_SAVE"]))
+    if known_reason(outcome.signature):  # fixed elsewhere; its kept inputs are xfail below
+        return
     assert outcome.verdict != "finding", f"{outcome.signature}\n{outcome.detail}"
 
 

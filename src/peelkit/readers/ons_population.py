@@ -126,6 +126,19 @@ class MidYearEstimates(Format):
 
     def read(self, source: SourceFile) -> Estimates:
         """The district rows of the file, with every row left out counted by reason."""
+        estimates = self._read(source)
+        if estimates.read and not estimates.rows:
+            # what was left out is said with the districts' sums; with none, it would be lost
+            raise InputError(
+                f"{source.display}: none of its {estimates.read} area rows is a local authority "
+                "district (E06-E09 or W06 codes), so there is nothing to sum to police force "
+                "areas. The estimates must be loaded as ONS published them, districts included; "
+                "download the file again.",
+                path=source.display,
+            )
+        return estimates
+
+    def _read(self, source: SourceFile) -> Estimates:
         if is_spreadsheet(source.head()):
             found = _sheet_rows(source)
             if found is None:
