@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import fsspec
 
 from peelkit import __version__, reference
 from peelkit.errors import (
@@ -329,7 +328,7 @@ def _load(
         "ctx_force_code VARCHAR, ctx_month DATE, line_offset INTEGER)"
     )
     con.execute("CREATE OR REPLACE TEMP TABLE __scope (load_id INTEGER)")
-    memfs = _memory_fs(con)
+    memfs = _MemoryFiles(con)
     named_types = _create_enum_types(con, plans)
     rejects: list[Reject] = []
 
@@ -390,7 +389,7 @@ class _Loader:
     def __init__(
         self,
         con: duckdb.DuckDBPyConnection,
-        memfs: fsspec.AbstractFileSystem,
+        memfs: _MemoryFiles,
         named_types: dict[str, str],
         progress: Progress,
     ) -> None:
@@ -449,16 +448,36 @@ def _batches(group: list[PlannedLoad]) -> Iterable[list[PlannedLoad]]:
         yield batch
 
 
-def _memory_fs(con: duckdb.DuckDBPyConnection) -> fsspec.AbstractFileSystem:
-    fs = fsspec.filesystem("memory")
-    if "memory" not in con.list_filesystems():
-        con.register_filesystem(fs)
-    return fs
+class _MemoryFiles:
+    """The in-memory files DuckDB reads zip members and spreadsheet sheets from (memory://…):
+    fsspec's memory filesystem, imported and registered with DuckDB only when a load first
+    needs one (plain CSV files on disk never do)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self._fs: Any = None
+
+    @property
+    def fs(self) -> Any:
+        if self._fs is None:
+            import fsspec
+
+            self._fs = fsspec.filesystem("memory")
+            if "memory" not in self.con.list_filesystems():
+                self.con.register_filesystem(self._fs)
+        return self._fs
+
+    def pipe_file(self, path: str, data: bytes) -> None:
+        self.fs.pipe_file(path, data)
+
+    def cat_file(self, path: str) -> bytes:
+        return bytes(self.fs.cat_file(path))
+
+    def rm_file(self, path: str) -> None:
+        self.fs.rm_file(path)
 
 
-def _prepare_parts(
-    p: PlannedLoad, memfs: fsspec.AbstractFileSystem, fmt: CsvFormat, sheets: bool
-) -> None:
+def _prepare_parts(p: PlannedLoad, memfs: _MemoryFiles, fmt: CsvFormat, sheets: bool) -> None:
     if sheets:
         for sheet, offset, data in sheets_as_csv(p.source, fmt):
             path = f"memory:///peelkit/{p.load_id}/{sheet}.csv"
@@ -473,9 +492,9 @@ def _prepare_parts(
         p.parts.append(Part(str(p.source.path.resolve()), 0, p.digest.lines - 1))
 
 
-def _read_part(part: Part, memfs: fsspec.AbstractFileSystem) -> bytes:
+def _read_part(part: Part, memfs: _MemoryFiles) -> bytes:
     if part.duck_path.startswith("memory://"):
-        return bytes(memfs.cat_file(part.duck_path))
+        return memfs.cat_file(part.duck_path)
     return Path(part.duck_path).read_bytes()
 
 
@@ -486,7 +505,7 @@ def _load_csv_batch(
     con: duckdb.DuckDBPyConnection,
     fmt: CsvFormat,
     batch: list[PlannedLoad],
-    memfs: fsspec.AbstractFileSystem,
+    memfs: _MemoryFiles,
     progress: Progress,
     named_types: dict[str, str],
     sheets: bool = False,
@@ -590,7 +609,7 @@ def _check_months(
     con: duckdb.DuckDBPyConnection,
     fmt: CsvFormat,
     batch: list[PlannedLoad],
-    memfs: fsspec.AbstractFileSystem,
+    memfs: _MemoryFiles,
 ) -> None:
     """A one-month file whose rows are of another month than its name (and folder) says is
     damaged: the first such line is named."""
@@ -632,7 +651,7 @@ def _first_line_where(
     p: PlannedLoad,
     column: str,
     expected: str,
-    memfs: fsspec.AbstractFileSystem,
+    memfs: _MemoryFiles,
 ) -> int | None:
     """The physical line number of the first row whose ``column`` is not ``expected``."""
     for part in p.parts:
@@ -707,7 +726,7 @@ def _replace_earlier_releases(
     return sorted((r[0], r[1], r[2], r[3], r[4]) for r in replaced)
 
 
-def _damage_hint(p: PlannedLoad, memfs: fsspec.AbstractFileSystem) -> str:
+def _damage_hint(p: PlannedLoad, memfs: _MemoryFiles) -> str:
     """Where a file that two readings disagree on looks damaged, if it is plain to see."""
     hints = []
     for part in p.parts:
@@ -728,7 +747,7 @@ def _duck_rejects(
     fmt: CsvFormat,
     name: str,
     by_load: dict[int, PlannedLoad],
-    memfs: fsspec.AbstractFileSystem,
+    memfs: _MemoryFiles,
 ) -> list[Reject]:
     """DuckDB's rejects for the batch, one per bad field (or one per line when its shape is
     wrong), at physical line numbers."""
@@ -805,7 +824,7 @@ def _line_start(data: bytes, position: int) -> int:
 
 
 def _physical_lines(
-    rows: list[tuple[Any, ...]], memfs: fsspec.AbstractFileSystem
+    rows: list[tuple[Any, ...]], memfs: _MemoryFiles
 ) -> dict[tuple[str, int], tuple[int, str]]:
     """Line number as a text editor shows it, and the record's text, at each of DuckDB's byte
     positions (DuckDB's own line count counts records, so a quoted field spanning lines
