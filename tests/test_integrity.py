@@ -424,3 +424,21 @@ def test_a_plausibility_finding_travels_with_the_figure_and_changes_nothing(
         if r.force_code == CITY
     )
     assert "plausibility" not in (city.note or "")
+
+
+def test_a_zip_member_whose_compression_method_is_damaged_is_named_with_its_archive(
+    con, real_data, tmp_path
+):
+    # found by scripts/fuzz: zipfile raised NotImplementedError, a traceback
+    archive = tmp_path / "2016-01.zip"
+    member = "2016-01/2016-01-city-of-london-street.csv"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(real_data / "police-uk-city-of-london" / member, member)
+    data = bytearray(archive.read_bytes())
+    data[8] = 99  # the local header's compression method
+    data[data.rfind(b"PK\x01\x02") + 10] = 99  # and the central directory's
+    archive.write_bytes(bytes(data))
+    before = snapshot(con)
+    with pytest.raises(UnreadableFile, match="its compression method is not one zip readers know"):
+        ingest(con, [archive])
+    assert snapshot(con) == before

@@ -46,7 +46,7 @@ class SourceFile:
             if self.member is not None and self._zip is not None:
                 return self._zip.open(self.member)
             return self.path.open("rb")
-        except (zipfile.BadZipFile, zlib.error) as exc:
+        except (zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
             raise self._damaged(exc) from exc
         except OSError as exc:
             raise UnreadableFile(f"Cannot read {self.display}: {exc}", path=self.display) from exc
@@ -58,7 +58,7 @@ class SourceFile:
         try:
             with self.open() as fh:
                 yield fh
-        except (zlib.error, zipfile.BadZipFile, EOFError) as exc:
+        except (zlib.error, zipfile.BadZipFile, EOFError, NotImplementedError) as exc:
             raise self._damaged(exc) from exc
         except OSError as exc:
             raise UnreadableFile(f"Cannot read {self.display}: {exc}", path=self.display) from exc
@@ -72,6 +72,8 @@ class SourceFile:
             what = f"invalid compressed data: {text}"
         elif isinstance(exc, EOFError):
             what = "its compressed data ends early"
+        elif isinstance(exc, NotImplementedError):  # a damaged header names an unknown method
+            what = f"its compression method is not one zip readers know: {text}"
         else:
             what = f"the archive is damaged: {text}"
         return UnreadableFile(
