@@ -4,6 +4,7 @@ the results through ``peelkit.present``; the work is done by the library."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import sys
 import time
@@ -61,8 +62,33 @@ def _waiting(message: str) -> None:
     err.print(message, highlight=False, markup=False, soft_wrap=True)
 
 
+class _PlainProgress:
+    """Bytes checksummed and loaded as plain lines on standard error, for a log or a pipe (no
+    rich to import: the ingest command's own start-up counts in its speed)."""
+
+    def __init__(self) -> None:
+        self.bar = contextlib.nullcontext()
+        self.totals: dict[str, int] = {}
+        self.done: dict[str, int] = {}
+        self.next_report = 0.0
+
+    def __call__(self, event: str, amount: int, label: str) -> None:
+        phase = event.removesuffix("-total")
+        if event.endswith("-total"):
+            self.totals[phase], self.done[phase] = amount, 0
+            title = "Checksums" if phase == "hash" else "Loading"
+            print(f"{title}: {amount:,} bytes", file=sys.stderr)
+            return
+        self.done[phase] = self.done.get(phase, 0) + amount
+        if phase == "load":
+            share = self.done[phase] / max(self.totals.get(phase, 0), 1)
+            if share >= self.next_report or share >= 1.0:
+                print(f"loaded {share:.0%} of the bytes, up to {label}", file=sys.stderr)
+                self.next_report = share + 0.05
+
+
 class _RichProgress:
-    """Bytes checksummed and loaded, as two bars; plain lines when not on a terminal."""
+    """Bytes checksummed and loaded, as two bars on a terminal."""
 
     def __init__(self) -> None:
         from rich.progress import (
@@ -146,7 +172,7 @@ def ingest_command(
     with storage_errors(warehouse):
         con = open_warehouse(warehouse, on_wait=_waiting)
         try:
-            progress = _RichProgress()
+            progress = _RichProgress() if sys.stderr.isatty() else _PlainProgress()
             with progress.bar:
                 report = ingest(
                     con,
@@ -163,81 +189,84 @@ def ingest_command(
 
 
 def _print_report(report: IngestReport) -> None:
-    table = rich_table(title=f"Ingest into the warehouse ({report.seconds:.1f} s)")
-    for column, justify in (
-        ("kind", "left"),
-        ("files", "right"),
-        ("rows read", "right"),
-        ("loaded", "right"),
-        ("rejected", "right"),
-        ("already loaded", "right"),
-    ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    kinds = sorted({f.kind for f in report.files})
-    for kind in kinds:
+    """The ingest's summary: a table on a terminal; plain lines in a log or a pipe, where no
+    rich is imported (the command's own start-up counts in its speed)."""
+    plain = not sys.stdout.isatty()
+    header = ("kind", "files", "rows read", "loaded", "rejected", "already loaded")
+    rows: list[tuple[str, ...]] = []
+    for kind in sorted({f.kind for f in report.files}):
         mine = [f for f in report.files if f.kind == kind]
         loaded = [f for f in mine if f.status == "loaded"]
-        table.add_row(
-            kind,
-            f"{len(mine):,}",
-            f"{sum(f.rows_read for f in loaded):,}",
-            f"{sum(f.rows_loaded for f in loaded):,}",
-            f"{sum(f.rows_rejected for f in loaded):,}",
-            f"{len(mine) - len(loaded):,}",
+        rows.append(
+            (
+                kind,
+                f"{len(mine):,}",
+                f"{sum(f.rows_read for f in loaded):,}",
+                f"{sum(f.rows_loaded for f in loaded):,}",
+                f"{sum(f.rows_rejected for f in loaded):,}",
+                f"{len(mine) - len(loaded):,}",
+            )
         )
-    console.print(table)
+    title = f"Ingest into the warehouse ({report.seconds:.1f} s)"
+    if plain:
+        print(title)
+        print(columns(header, rows, right=(1, 2, 3, 4, 5)))
+    else:
+        table = rich_table(title=title)
+        for n, column in enumerate(header):
+            table.add_column(column, justify="left" if n == 0 else "right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+
+    def say(text: str, marked: str = "") -> None:
+        """A line; ``marked`` (e.g. 'warning:') is coloured on a terminal."""
+        if plain:
+            print(f"{marked} {text}" if marked else text)
+        else:
+            head = f"[yellow]{marked}[/] " if marked else ""
+            console.print(head + _escape(text), highlight=False)
+
     for empty in report.empty:
-        console.print(
-            f"[yellow]warning:[/] {empty.display}: 0 rows (a header and no data rows).",
-            highlight=False,
-        )
+        say(f"{empty.display}: 0 rows (a header and no data rows).", "warning:")
     for damaged in (f for f in report.loaded if f.damage):
-        console.print(
-            f"[yellow]damaged:[/] {damaged.display}: {damaged.damage}. Its complete rows are "
-            "loaded (--accept-damaged); coverage shows its periods as partial.",
-            highlight=False,
+        say(
+            f"{damaged.display}: {damaged.damage}. Its complete rows are loaded "
+            "(--accept-damaged); coverage shows its periods as partial.",
+            "damaged:",
         )
     if report.replaced:
-        console.print(
+        say(
             f"{len(report.replaced)} force-period(s) published again replace their earlier "
-            "loads (the latest load wins), e.g.:",
-            highlight=False,
+            "loads (the latest load wins), e.g.:"
         )
         force_names = {f.code: f.name for f in reference.forces()}
         for source, force_code, period, earlier, later in report.replaced[:5]:
-            console.print(
+            say(
                 f"  {source}, {force_names.get(force_code, force_code)}, {period}: load {later} "
-                f"replaces load {earlier}",
-                highlight=False,
-                markup=False,
+                f"replaces load {earlier}"
             )
     if report.passed_over:
         shown = ", ".join(report.passed_over[:8]) + (" …" if len(report.passed_over) > 8 else "")
-        console.print(
-            f"Skipped {len(report.passed_over)} file(s) in the folders that are not data: {shown}",
-            highlight=False,
-            markup=False,
-        )
+        say(f"Skipped {len(report.passed_over)} file(s) in the folders that are not data: {shown}")
     if report.skipped:
-        console.print(
+        say(
             f"{len(report.skipped)} file(s) were already in the warehouse (same sha256): "
-            "nothing was loaded again.",
-            highlight=False,
+            "nothing was loaded again."
         )
     if report.rejects:
-        console.print(
-            f"[yellow]{len(report.rejects)} rejected row(s)[/] are in the table rejected_rows, "
-            "e.g.:",
-            highlight=False,
-        )
+        say(f"{len(report.rejects)} rejected row(s) are in the table rejected_rows, e.g.:")
         names = {f.load_id: f.display for f in report.files}
         for r in report.rejects[:5]:
-            console.print(
+            say(
                 f"  {names.get(r.load_id, r.load_id)}, line {r.line}, "
-                f"field {r.field or '(whole line)'}: {r.reason}",
-                highlight=False,
-                markup=False,
+                f"field {r.field or '(whole line)'}: {r.reason}"
             )
+
+
+def _escape(text: str) -> str:
+    """Text printed through rich as it is (no [markup] read in file names or reasons)."""
+    return text.replace("[", "\\[")
 
 
 @app.command("coverage")
