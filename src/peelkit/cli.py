@@ -88,7 +88,7 @@ class _PlainProgress:
 
 
 class _RichProgress:
-    """Bytes checksummed and loaded, as two bars on a terminal."""
+    """Bytes checksummed and loaded, as two bars on a terminal (_PlainProgress elsewhere)."""
 
     def __init__(self) -> None:
         from rich.progress import (
@@ -100,7 +100,6 @@ class _RichProgress:
             TransferSpeedColumn,
         )
 
-        self.interactive = err.is_terminal
         self.bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -108,29 +107,16 @@ class _RichProgress:
             TransferSpeedColumn(),
             TimeElapsedColumn(),
             console=err,
-            disable=not self.interactive,
         )
         self.tasks: dict[str, TaskID] = {}
-        self.totals: dict[str, int] = {}
-        self.done: dict[str, int] = {}
-        self.next_report = 0.0
 
     def __call__(self, event: str, amount: int, label: str) -> None:
         phase = event.removesuffix("-total")
         if event.endswith("-total"):
             title = "Checksums" if phase == "hash" else "Loading"
             self.tasks[phase] = self.bar.add_task(title, total=amount)
-            self.totals[phase], self.done[phase] = amount, 0
-            if not self.interactive:
-                err.print(f"{title}: {amount:,} bytes", highlight=False)
-            return
-        self.bar.advance(self.tasks[phase], amount)
-        self.done[phase] += amount
-        if not self.interactive and phase == "load":
-            share = self.done[phase] / max(self.totals[phase], 1)
-            if share >= self.next_report or share >= 1.0:
-                err.print(f"loaded {share:.0%} of the bytes, up to {label}", highlight=False)
-                self.next_report = share + 0.05
+        else:
+            self.bar.advance(self.tasks[phase], amount)
 
 
 @app.command("ingest")

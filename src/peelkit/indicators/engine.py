@@ -472,23 +472,9 @@ def _row_records(
         numbers: dict[str, Any] = {}
         if code in withheld:
             numbers = {"load_ids": values[code][3]}  # no value; where it came from, still
-        elif code in unranked:  # shown with its caveat, compared but not ranked
-            value, num_value, den_value, loads = values[code]
-            ci95, ci998, interval_note = _intervals(ind, num_value, den_value)
-            numbers = {
-                "value": value,
-                "numerator": num_value,
-                "denominator": den_value,
-                "ci95": ci95,
-                "ci998": ci998,
-                "interval_note": interval_note,
-                "verdict": stats.compare_to_benchmark(value, ci95, ew[0], ind.polarity),
-                "load_ids": loads,
-            }
         elif code in values:
             value, num_value, den_value, loads = values[code]
             ci95, ci998, interval_note = _intervals(ind, num_value, den_value)
-            rank = ranks[code]
             numbers = {
                 "value": value,
                 "numerator": num_value,
@@ -497,11 +483,11 @@ def _row_records(
                 "ci998": ci998,
                 "interval_note": interval_note,
                 "verdict": stats.compare_to_benchmark(value, ci95, ew[0], ind.polarity),
-                "rank": rank.rank,
-                "ranked": rank.ranked,
-                "rank_verdict": rank.verdict,
                 "load_ids": loads,
             }
+            if code not in unranked:  # a figure with incomplete inputs is compared, not ranked
+                rank = ranks[code]
+                numbers |= {"rank": rank.rank, "ranked": rank.ranked, "rank_verdict": rank.verdict}
         numbers["gap"] = gaps.get(code)
         records.append(_record(context, row_label, code, coverage, note, rule, ew, **numbers))
     return records
