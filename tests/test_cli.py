@@ -256,3 +256,17 @@ def test_coverage_names_the_sources_of_which_nothing_is_loaded(real_data, tmp_pa
     assert "population: nothing loaded for any force; load the ONS mid-year" in words
     assert "crime_outcomes: nothing loaded for any force" in words
     assert "recorded_crime: nothing loaded" not in words
+
+
+def test_the_terminal_progress_runs_with_the_real_console():
+    # rich's Progress needs the Console itself, not the lazy stand-in (it failed on a terminal)
+    from rich.console import Console
+
+    from peelkit.cli import _RichProgress
+    from peelkit.present import err, real_console
+
+    assert isinstance(real_console(err), Console)
+    progress = _RichProgress()
+    with progress.bar:
+        progress("load-total", 10, "")
+        progress("load", 10, "a.csv")

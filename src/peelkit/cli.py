@@ -24,7 +24,16 @@ from peelkit.indicators.periods import (
     for_date,
     quarters_text,
 )
-from peelkit.present import RENDERERS, columns, console, err, rich_table, wrapped, write_records
+from peelkit.present import (
+    RENDERERS,
+    columns,
+    console,
+    err,
+    real_console,
+    rich_table,
+    wrapped,
+    write_records,
+)
 from peelkit.warehouse import DEFAULT_PATH, reading
 
 # Commands start fast: the libraries a command needs (DuckDB, Arrow, Ibis, scipy, matplotlib,
@@ -106,7 +115,7 @@ class _RichProgress:
             DownloadColumn(),
             TransferSpeedColumn(),
             TimeElapsedColumn(),
-            console=err,
+            console=real_console(err),
         )
         self.tasks: dict[str, TaskID] = {}
 
@@ -910,7 +919,7 @@ def demo_command(
         BarColumn(),
         TextColumn("step {task.completed:.0f} of {task.total:.0f}"),
         TimeElapsedColumn(),
-        console=err,
+        console=real_console(err),
         disable=not err.is_terminal,
     )
     task = progress.add_task("Demo", total=len(STEPS))

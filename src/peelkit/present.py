@@ -35,12 +35,21 @@ class _LazyConsole:
         self._console: Console | None = None
 
     def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+    def real(self) -> Console:
+        """The rich Console itself, for rich APIs that take one (a Progress)."""
         if self._console is None:
             from rich.console import Console
 
             stream = sys.stderr if self._stderr else sys.stdout
             self._console = Console(stderr=self._stderr, width=None if stream.isatty() else 100)
-        return getattr(self._console, name)
+        return self._console
+
+
+def real_console(lazy: Console) -> Console:
+    """The rich Console behind ``console`` or ``err`` (made on first use)."""
+    return lazy.real() if isinstance(lazy, _LazyConsole) else lazy
 
 
 console = cast("Console", _LazyConsole(stderr=False))
