@@ -249,15 +249,14 @@ def test_a_file_whose_folder_says_another_month_is_refused(con, real_data, tmp_p
 # -- 3. a rejected row is never a silent zero ----------------------------------------------------
 
 
-def prc_with_a_broken_met_row(real_data: Path, folder: Path) -> tuple[Path, int]:
-    """The real 2017/18 table again, with an unquoted comma in a Met assault-with-injury row
-    of Q1 (8N, 18,540 offences): the row has 9 fields and is rejected."""
+def prc_with_a_broken_row(
+    real_data: Path, folder: Path, row: str = "2017/18,1,Metropolitan Police,"
+) -> tuple[Path, int]:
+    """The real 2017/18 table again, with an unquoted comma in the assault-with-injury row that
+    starts with ``row`` (by default the Met's Q1: 8N, 18,540 offences): the row has 9 fields
+    and is rejected."""
     lines = (real_data / REAL_PRC).read_text(encoding="utf-8").splitlines(keepends=True)
-    index = next(
-        i
-        for i, line in enumerate(lines)
-        if line.startswith("2017/18,1,Metropolitan Police,Assault with injury,")
-    )
+    index = next(i for i, line in enumerate(lines) if line.startswith(row + "Assault with injury,"))
     lines[index] = lines[index].replace("Assault with injury,", "Assault, with injury,", 1)
     path = folder / "prc-pfa-2017-18-second-release.csv"
     path.write_text("".join(lines), encoding="utf-8")
@@ -289,7 +288,7 @@ def test_a_rejected_row_makes_its_force_and_quarter_partial_and_withholds_the_fi
     )
     assert met_before.coverage == "computed" and met_before.value is not None
 
-    second, line = prc_with_a_broken_met_row(real_data, tmp_path)
+    second, line = prc_with_a_broken_row(real_data, tmp_path)
     report = ingest(con, [second])
 
     [reject] = report.rejects
@@ -317,15 +316,7 @@ def test_a_rejected_row_of_another_force_leaves_the_figure_computed(
     prc_and_populations, real_data, tmp_path
 ):
     con = prc_and_populations
-    lines = (real_data / REAL_PRC).read_text(encoding="utf-8").splitlines(keepends=True)
-    index = next(
-        i
-        for i, line in enumerate(lines)
-        if line.startswith('2017/18,2,"London, City of",Assault with injury,')
-    )
-    lines[index] = lines[index].replace("Assault with injury,", "Assault, with injury,", 1)
-    second = tmp_path / "prc-second-release.csv"
-    second.write_text("".join(lines), encoding="utf-8")
+    second, _ = prc_with_a_broken_row(real_data, tmp_path, '2017/18,2,"London, City of",')
     [reject] = ingest(con, [second]).rejects
     assert (reject.force_code, reject.period_start) == (CITY, date(2017, 7, 1))
 
@@ -343,7 +334,7 @@ def test_the_catalogue_can_show_such_a_figure_with_its_caveat_unranked(
     prc_and_populations, real_data, tmp_path
 ):
     con = prc_and_populations
-    second, line = prc_with_a_broken_met_row(real_data, tmp_path)
+    second, line = prc_with_a_broken_row(real_data, tmp_path)
     ingest(con, [second])
     book = catalogue()
     caveat = book.model_copy(
@@ -363,7 +354,7 @@ def test_explain_names_the_rejected_row_behind_a_withheld_figure(
     prc_and_populations, real_data, tmp_path
 ):
     con = prc_and_populations
-    second, line = prc_with_a_broken_met_row(real_data, tmp_path)
+    second, line = prc_with_a_broken_row(real_data, tmp_path)
     ingest(con, [second])
     text = explain(con, MET, "FIG-2c", "2018-03-31").text
     assert "No value: partial — withheld: inputs incomplete: 1 row of load 3 rejected" in text
@@ -375,7 +366,7 @@ def test_the_report_shows_a_withheld_figure_as_withheld_never_as_a_number(
     prc_and_populations, real_data, tmp_path
 ):
     con = prc_and_populations
-    second, _ = prc_with_a_broken_met_row(real_data, tmp_path)
+    second, _ = prc_with_a_broken_row(real_data, tmp_path)
     ingest(con, [second])
     when = for_date(date(2018, 3, 31))
     records = compute(con, period_end=when.end)
