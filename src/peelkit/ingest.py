@@ -18,9 +18,9 @@ import itertools
 import os
 import re
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -41,7 +41,7 @@ from peelkit.errors import (
 from peelkit.plausibility import record_findings
 from peelkit.readers import recognise
 from peelkit.readers.base import IN_SCOPE, CsvFormat, Format, Part, PlannedLoad, Reject
-from peelkit.readers.files import SourceFile, close_archives, digest, discover
+from peelkit.readers.files import Digest, SourceFile, close_archives, digest, discover
 from peelkit.readers.ons_population import MidYearEstimates
 from peelkit.readers.spreadsheets import sheets_as_csv, workforce_rows
 from peelkit.warehouse import insert_rows
@@ -200,28 +200,75 @@ def _ingest(
     recognised = _recognise_all(sources)
     contexts = {s.display: _context(s, fmt, override) for s, fmt in recognised}
 
+    # A file can only repeat a load (or another file given now) of the same size, so only
+    # those files are checksummed before the load starts; the others are checksummed by
+    # threads while DuckDB loads (hashlib frees the GIL) and their digests are awaited when
+    # their line counts and the ledger need them.
+    loaded_sizes = {int(b) for (b,) in con.execute("SELECT DISTINCT bytes FROM loads").fetchall()}
+    sizes = Counter(s.size for s in sources)
+    first = [s for s in sources if s.size in loaded_sizes or sizes[s.size] > 1]
     progress("hash-total", sum(s.size for s in sources), "")
-    digests = {}
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # hashlib frees the GIL
-        for s, d in zip(sources, pool.map(digest, sources), strict=True):
-            digests[s.display] = d
-            progress("hash", s.size, s.display)
+    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
+    try:
+        checksums: dict[str, Future[Digest]] = {}
+        for s in first + [s for s in sources if s.size not in loaded_sizes and sizes[s.size] == 1]:
+            checksums[s.display] = pool.submit(digest, s)
+            checksums[s.display].add_done_callback(_report_hashed(progress, s))
+        return _plan_and_load(
+            con,
+            recognised,
+            contexts,
+            {s.display for s in first},
+            checksums,
+            passed_over,
+            strict,
+            progress,
+            label,
+            accept_damaged,
+            started,
+        )
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
+
+def _report_hashed(progress: Progress, source: SourceFile) -> Callable[[Future[Digest]], None]:
+    def hashed(_: Future[Digest]) -> None:
+        progress("hash", source.size, source.display)
+
+    return hashed
+
+
+def _plan_and_load(
+    con: duckdb.DuckDBPyConnection,
+    recognised: list[tuple[SourceFile, Format]],
+    contexts: dict[str, tuple[str | None, date | None]],
+    checked_first: set[str],
+    checksums: dict[str, Future[Digest]],
+    passed_over: list[str],
+    strict: bool,
+    progress: Progress,
+    label: str | None,
+    accept_damaged: bool,
+    started: float,
+) -> IngestReport:
     report = IngestReport(passed_over=passed_over)
     known = dict(con.execute("SELECT sha256, load_id FROM loads").fetchall())
     row = con.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()
     next_id = int(row[0]) + 1 if row else 1
     plans: list[PlannedLoad] = []
     for s, fmt in recognised:
-        d = digests[s.display]
-        if d.sha256 in known:
-            report.files.append(
-                FileResult(s.display, fmt.kind, "already loaded", known[d.sha256], s.size)
-            )
-            continue
-        known[d.sha256] = next_id
+        checksum: Digest | Future[Digest] = checksums[s.display]
+        if s.display in checked_first:
+            d = checksums[s.display].result()
+            if d.sha256 in known:
+                report.files.append(
+                    FileResult(s.display, fmt.kind, "already loaded", known[d.sha256], s.size)
+                )
+                continue
+            known[d.sha256] = next_id
+            checksum = d
         force_code, month = contexts[s.display]
-        plans.append(PlannedLoad(s, d, next_id, fmt, force_code, month))
+        plans.append(PlannedLoad(s, checksum, next_id, fmt, force_code, month))
         next_id += 1
 
     replaced: list[tuple[str, str, str, int, int]] = []
@@ -487,9 +534,9 @@ def _prepare_parts(p: PlannedLoad, memfs: _MemoryFiles, fmt: CsvFormat, sheets: 
         data = p.source.read_bytes()
         path = f"memory:///peelkit/{p.load_id}/{Path(p.source.member).name}"
         memfs.pipe_file(path, data)
-        p.parts.append(Part(path, 0, p.digest.lines - 1))
+        p.parts.append(Part(path))
     else:
-        p.parts.append(Part(str(p.source.path.resolve()), 0, p.digest.lines - 1))
+        p.parts.append(Part(str(p.source.path.resolve())))
 
 
 def _read_part(part: Part, memfs: _MemoryFiles) -> bytes:
@@ -538,6 +585,9 @@ def _load_csv_batch(
     except duckdb.Error as exc:
         raise _unreadable(batch, exc) from exc
 
+    if not sheets:  # a whole file's data lines: its line count, checksummed meanwhile
+        for p in batch:
+            p.parts[0].data_rows = p.digest.lines - 1
     by_load = {p.load_id: p for p in batch}
     duck_rejects = _duck_rejects(con, fmt, rejects_name, by_load, memfs)
     _set_scope(con, list(by_load))

@@ -20,6 +20,7 @@ import io
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Protocol
@@ -68,7 +69,7 @@ class PlannedLoad:
     """A file accepted for loading, with the load id it will carry."""
 
     source: SourceFile
-    digest: Digest
+    checksum: Digest | Future[Digest]  # a Future while it is computed beside the load
     load_id: int
     fmt: Format
     force_code: str | None = None  # from the file name or --force, when the rows do not say
@@ -78,6 +79,13 @@ class PlannedLoad:
     rows_loaded: int = 0
     rows_rejected: int = 0
     damage: str | None = None  # where the file looks damaged, when loaded with --accept-damaged
+
+    @property
+    def digest(self) -> Digest:
+        """The file's sha256 and line count, waiting for them when still being computed."""
+        if isinstance(self.checksum, Future):
+            self.checksum = self.checksum.result()
+        return self.checksum
 
 
 @dataclass(frozen=True)
