@@ -703,6 +703,45 @@ def test_byte_identical_copy_under_another_name_is_already_loaded(con_before, re
     assert snapshot(con) == before
 
 
+def test_files_of_one_size_but_other_bytes_both_load_with_their_own_checksums(
+    con_before, real_data, tmp_path
+):
+    """Only files of the same size are compared before loading; the rest are checksummed
+    while they load, and every load's ledger row carries its own file's sha256."""
+    import hashlib
+
+    con, before = con_before
+    original = (real_data / CITY_2016_02).read_bytes()
+    one, other = tmp_path / "one" / "2016-02", tmp_path / "other" / "2016-02"
+    one.mkdir(parents=True)
+    other.mkdir(parents=True)
+    (one / CITY_2016_02.name).write_bytes(original)
+    # the same size, one crime type's letter changed: another file
+    changed = original.replace(b"Burglary", b"burglary", 1)
+    assert changed != original and len(changed) == len(original)
+    (other / CITY_2016_02.name).write_bytes(changed)
+
+    report = ingest(con, [one, other])
+
+    assert [f.status for f in report.files] == ["loaded", "loaded"]
+    sums = dict(con.execute("SELECT path, sha256 FROM loads WHERE load_id > 1").fetchall())
+    assert sums == {
+        str(one / CITY_2016_02.name): hashlib.sha256(original).hexdigest(),
+        str(other / CITY_2016_02.name): hashlib.sha256(changed).hexdigest(),
+    }
+
+
+def test_a_file_checksummed_while_loading_records_its_sha256_and_line_count(con_before, real_data):
+    import hashlib
+
+    con, _ = con_before
+    path = real_data / CITY_2016_02
+    ingest(con, [path])
+    row = con.execute("SELECT sha256, rows_read FROM loads WHERE path = ?", [str(path)]).fetchone()
+    data = path.read_bytes()
+    assert row == (hashlib.sha256(data).hexdigest(), data.count(b"\n") - 1)
+
+
 def test_original_and_copy_in_one_ingest_load_once(con_before, real_data, tmp_path):
     con, before = con_before
     copy = tmp_path / "copy.csv"
