@@ -36,8 +36,9 @@ def main() -> int:
 
     from peelkit import __version__
     from peelkit.demo.pipeline import run_demo
+    from peelkit.indicators.periods import for_cycle
     from peelkit.reference import force_by_code, territorial_forces
-    from peelkit.report.batch import render_reports
+    from peelkit.service import reports
 
     print(
         f"peelkit {__version__}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
@@ -54,8 +55,8 @@ def main() -> int:
         load = os.getloadavg()[0]
         print(f"load average before timing: {load:.2f} (should be near 0)")
         started = time.perf_counter()
-        rendered = render_reports(
-            warehouse, forces, work / "reports", workers=args.workers, rebuild=True
+        rendered = reports(
+            warehouse, forces, work / "reports", for_cycle(2016), workers=args.workers, rebuild=True
         )
         total = time.perf_counter() - started
         names = force_by_code()
@@ -78,7 +79,7 @@ def main() -> int:
             print(f"FAILED: {len(bad)} reports without a PDF, {len(rendered)} reports")
             return 1
         started = time.perf_counter()
-        again = render_reports(warehouse, forces, work / "reports", workers=args.workers)
+        again = reports(warehouse, forces, work / "reports", for_cycle(2016), workers=args.workers)
         warm = time.perf_counter() - started
         kept = sum(r.unchanged for r in again)
         print(f"\nsecond run, inputs unchanged: {kept} of {len(again)} not rebuilt, {warm:.1f} s")

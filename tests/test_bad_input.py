@@ -724,6 +724,7 @@ def test_files_of_one_size_but_other_bytes_both_load_with_their_own_checksums(
     report = ingest(con, [one, other])
 
     assert [f.status for f in report.files] == ["loaded", "loaded"]
+    assert len(snapshot(con)["loads"]) == len(before["loads"]) + 2
     sums = dict(con.execute("SELECT path, sha256 FROM loads WHERE load_id > 1").fetchall())
     assert sums == {
         str(one / CITY_2016_02.name): hashlib.sha256(original).hexdigest(),

@@ -232,21 +232,3 @@ def test_transport_keeps_every_row_and_column_total():
     assert all(x >= 0 for r in table for x in r)
     with pytest.raises(ValueError):
         transport([1, 2], [4])
-
-
-def test_the_demo_computes_the_records_once_and_its_report_uses_them(tmp_path, monkeypatch):
-    import peelkit.demo.pipeline as demo_run_module
-    import peelkit.report.batch as report_run_module
-
-    calls: list[str] = []
-    real = demo_run_module.compute
-
-    def counted(*args, **kwargs):
-        calls.append("compute")
-        return real(*args, **kwargs)
-
-    for module in (demo_run_module, report_run_module):
-        monkeypatch.setattr(module, "compute", counted)
-    result = run_demo(tmp_path / "data", tmp_path / "w.duckdb", reports=tmp_path / "reports")
-    assert calls == ["compute"]
-    assert result.force_report is not None and result.force_report.exists()

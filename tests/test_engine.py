@@ -285,7 +285,7 @@ def test_real_recorded_crime_excluding_fraud_matches_independent_sums(real_data,
 
 
 def test_explain_shows_the_numbers_the_rule_and_files_and_its_sql_reproduces_them(national):
-    from peelkit.indicators.explain import explain
+    from peelkit.service import explain
 
     result = explain(national, "E23000001", "FIN-5", sql=True)
     record, text = result.record, result.text
@@ -300,11 +300,12 @@ def test_explain_shows_the_numbers_the_rule_and_files_and_its_sql_reproduces_the
 
 
 def test_explain_names_the_rows_of_a_broken_down_indicator(national):
-    from peelkit.indicators.explain import explain
+    from peelkit.service import BadArgument, explain
 
-    with pytest.raises(KeyError, match="has rows"):
+    with pytest.raises(BadArgument, match="has rows") as raised:
         explain(national, "E23000001", "FIG-4")
-    result = explain(national, "E23000001", "FIG-4", breakdown="1 Charged/Summonsed")
+    assert raised.value.param == "row"
+    result = explain(national, "E23000001", "FIG-4", row="1 Charged/Summonsed")
     assert "FIG-4" in result.text and "Charged/Summonsed" in result.text
 
 
@@ -379,19 +380,20 @@ def test_a_later_release_replaces_a_forces_quarter_as_a_whole(tmp_path):
 def test_explain_computes_once_even_for_a_period_typed_as_printed(demo_run, monkeypatch):
     import duckdb
 
-    import peelkit.indicators.explain as explain_module
-    from peelkit.indicators.engine import compute
+    from peelkit import service
+    from peelkit.indicators import engine
 
     calls = []
+    compute = engine.compute
 
     def counted(*args, **kwargs):
         calls.append(kwargs.get("period_end"))
         return compute(*args, **kwargs)
 
-    monkeypatch.setattr(explain_module, "compute", counted)
+    monkeypatch.setattr(engine, "compute", counted)
     con = duckdb.connect(str(demo_run.warehouse), read_only=True)
     try:
-        text = explain_module.explain(con, "E23000001", "FIG-1", "12 months to 30 June 2014").text
+        text = service.explain(con, "E23000001", "FIG-1", "12 months to 30 June 2014").text
     finally:
         con.close()
     assert "12 months to 30 June 2014" in text

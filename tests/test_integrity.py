@@ -17,11 +17,11 @@ import pytest
 from peelkit.errors import DamagedFile, UnreadableFile
 from peelkit.indicators.catalogue import catalogue
 from peelkit.indicators.engine import INCOMPLETE, compute
-from peelkit.indicators.explain import explain
 from peelkit.indicators.periods import for_date
 from peelkit.ingest import ingest
 from peelkit.report.build import build_profile
 from peelkit.report.render import write_report
+from peelkit.service import explain
 from peelkit.warehouse import open_warehouse, snapshot
 from tests.conftest import REAL_PRC
 

@@ -21,8 +21,8 @@ import pytest
 from peelkit import reference
 from peelkit.errors import InputError
 from peelkit.indicators.engine import COMPUTED, compute
-from peelkit.indicators.explain import explain
 from peelkit.ingest import ingest
+from peelkit.service import explain
 from peelkit.warehouse import open_warehouse, snapshot
 from tests.test_readers import write_ods
 

@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 from peelkit import plausibility
 from peelkit.cli import app
 from peelkit.errors import ReferenceDataError
-from peelkit.indicators.explain import explain
 from peelkit.ingest import IngestReport, ingest
 from peelkit.plausibility import parse_rules, record_findings, rules
+from peelkit.service import explain
 from peelkit.warehouse import FACT_TABLES, open_warehouse
 from tests.conftest import REAL_PRC, real_prc_with_populations
 

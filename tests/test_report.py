@@ -16,6 +16,7 @@ from peelkit.cli import app
 from peelkit.judgments import demo_judgments
 from peelkit.report.check import check_html
 from peelkit.warehouse import open_read_only
+from tests.support import fresh
 
 MET = "E23000001"
 runner = CliRunner()
@@ -191,7 +192,7 @@ def test_planted_wrong_number_next_to_a_label_is_caught(html_and_con):
         count=1,
     )
     assert bad != html
-    assert any("FIN-2 for the force shows '86.7'" in p for p in check_html(bad, con))
+    assert any("FIN-2 for the force shows '86.7'" in p for p in check_html(bad, fresh(con)))
 
 
 def test_planted_other_force_name_in_the_prose_is_caught(html_and_con):
@@ -201,13 +202,13 @@ def test_planted_other_force_name_in_the_prose_is_caught(html_and_con):
         " percent in the Metropolitan Police Service, compared with",
         " percent in Bedfordshire, compared with",
     )
-    assert any("another force ('Bedfordshire')" in p for p in check_html(bad, con))
+    assert any("another force ('Bedfordshire')" in p for p in check_html(bad, fresh(con)))
 
 
 def test_planted_reference_to_a_missing_figure_is_caught(html_and_con):
     html, con = html_and_con
     bad = _plant(html, '<p class="summary">', '<p class="summary">As Figure 12 shows, ')
-    assert any("'Figure 12' is referred to" in p for p in check_html(bad, con))
+    assert any("'Figure 12' is referred to" in p for p in check_html(bad, fresh(con)))
 
 
 def test_planted_group_row_that_is_not_the_sum_of_its_members_is_caught(html_and_con):
@@ -220,13 +221,13 @@ def test_planted_group_row_that_is_not_the_sum_of_its_members_is_caught(html_and
         count=1,
     )
     assert bad != html
-    assert any("is not the sum of its members" in p for p in check_html(bad, con))
+    assert any("is not the sum of its members" in p for p in check_html(bad, fresh(con)))
 
 
 def test_planted_missing_rounding_note_is_caught(html_and_con):
     html, con = html_and_con
     bad = _plant(html, '<p class="note">Figures may not sum due to rounding.</p>', "", count=10)
-    assert any("may not sum due to rounding" in p for p in check_html(bad, con))
+    assert any("may not sum due to rounding" in p for p in check_html(bad, fresh(con)))
 
 
 def test_planted_second_value_for_one_fact_is_caught(html_and_con):
@@ -238,7 +239,7 @@ def test_planted_second_value_for_one_fact_is_caught(html_and_con):
         '<p>We reviewed <data value="60" data-fact="case_files_reviewed">60</data> files.</p>'
         "</main>",
     )
-    assert any("'case_files_reviewed' is shown as 60, 90" in p for p in check_html(bad, con))
+    assert any("'case_files_reviewed' is shown as 60, 90" in p for p in check_html(bad, fresh(con)))
 
 
 def test_every_forces_report_passes_the_check(demo_run, tmp_path):
@@ -252,7 +253,7 @@ def test_every_forces_report_passes_the_check(demo_run, tmp_path):
     try:
         for folder in folders:
             page = next(folder.glob("*.html"))
-            assert check_html(page.read_text(encoding="utf-8"), con, folder.name) == []
+            assert check_html(page.read_text(encoding="utf-8"), fresh(con), folder.name) == []
     finally:
         con.close()
 
@@ -288,4 +289,4 @@ def test_planted_one_label_for_two_measures_is_caught(html_and_con):
     )
     fig5 = "Evidential difficulties; victim does not support action"
     bad = _plant(html, f'<th scope="row">{fin6}</th>', f'<th scope="row">{fig5}</th>')
-    assert any("one label, one measure" in p for p in check_html(bad, con))
+    assert any("one label, one measure" in p for p in check_html(bad, fresh(con)))

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from peelkit.report.batch import render_reports
+from peelkit import service
+from peelkit.indicators.periods import for_cycle
 from peelkit.report.cache import MANIFEST
 
 MET, KENT = "E23000001", "E23000032"
@@ -36,8 +37,14 @@ def test_unchanged_inputs_are_not_rebuilt_and_any_change_is(demo_run, tmp_path, 
     def run(**options):
         return {
             r.force: r
-            for r in render_reports(
-                demo_run.warehouse, forces, out, judgments_folder=judgments, pdf=False, **options
+            for r in service.reports(
+                demo_run.warehouse,
+                forces,
+                out,
+                for_cycle(2016),
+                judgments_folder=judgments,
+                pdf=False,
+                **options,
             )
         }
 
@@ -79,13 +86,15 @@ def test_a_changed_record_makes_every_report_again(demo_run, tmp_path, judgments
     out = tmp_path / "reports"
     warehouse = tmp_path / "copy.duckdb"
     shutil.copy(demo_run.warehouse, warehouse)
-    render_reports(warehouse, [KENT], out, judgments_folder=judgments, pdf=False)
+    service.reports(warehouse, [KENT], out, for_cycle(2016), judgments_folder=judgments, pdf=False)
     from peelkit.warehouse import open_warehouse
 
     con = open_warehouse(warehouse)
     con.execute("UPDATE population SET population = population + 1000 WHERE force_code = ?", [MET])
     con.close()
-    [again] = render_reports(warehouse, [KENT], out, judgments_folder=judgments, pdf=False)
+    [again] = service.reports(
+        warehouse, [KENT], out, for_cycle(2016), judgments_folder=judgments, pdf=False
+    )
     assert not again.unchanged
 
 
@@ -93,19 +102,21 @@ def test_the_run_hands_its_work_to_spawned_workers_too(demo_run, tmp_path, judgm
     # spawn (Python 3.14's default on Linux) starts workers with nothing of the parent's
     # memory: the reports must come out as they do in one process
     forces = [MET, KENT]
-    spawned = render_reports(
+    spawned = service.reports(
         demo_run.warehouse,
         forces,
         tmp_path / "spawned",
+        for_cycle(2016),
         judgments_folder=judgments,
         pdf=False,
         workers=2,
         start_method="spawn",
     )
-    alone = render_reports(
+    alone = service.reports(
         demo_run.warehouse,
         forces,
         tmp_path / "alone",
+        for_cycle(2016),
         judgments_folder=judgments,
         pdf=False,
         workers=1,

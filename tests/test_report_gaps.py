@@ -23,6 +23,7 @@ from peelkit.judgments import default_judgments, demo_judgments
 from peelkit.report.check import check_html
 from peelkit.report.gaps import MAX_MISSING_SHARE, find_gaps
 from peelkit.warehouse import open_read_only
+from tests.support import fresh
 
 CITY = "E23000034"
 runner = CliRunner()
@@ -170,7 +171,7 @@ def con(real_warehouse):
 
 
 def test_planted_number_without_a_value_in_a_sentence_is_caught(city_html, con):
-    assert check_html(city_html, con) == []
+    assert check_html(city_html, fresh(con)) == []
     planted = (
         '<p class="prose">In the 12 months to 30 June 2016, the crime rate in the force was '
         '<data value="" data-indicator="FIN-2" data-row="" data-row-key="" data-who="force" '
@@ -178,7 +179,7 @@ def test_planted_number_without_a_value_in_a_sentence_is_caught(city_html, con):
         "population.</p></main>"
     )
     bad = city_html.replace("</main>", planted, 1)
-    problems = check_html(bad, con)
+    problems = check_html(bad, fresh(con))
     assert problems and all("built around a missing value" in p for p in problems)
     assert any("FIN-2" in p for p in problems)
 
@@ -189,14 +190,14 @@ def test_planted_dashes_where_numbers_belong_are_caught(city_html, con):
         '<p class="prose">Crime went from — and — in the 12 months to 30 June 2012.</p></main>',
         1,
     )
-    assert any("'—' where a number belongs" in p for p in check_html(prose, con))
+    assert any("'—' where a number belongs" in p for p in check_html(prose, fresh(con)))
     alt = city_html.replace(
         "</main>",
         '<figure data-comparison="true" data-indicator="FIG-1"><p class="alt">Line chart: from '
         "— and — in the 12 months to 30 June 2012.</p></figure></main>",
         1,
     )
-    assert any("'—' where a number belongs" in p for p in check_html(alt, con))
+    assert any("'—' where a number belongs" in p for p in check_html(alt, fresh(con)))
 
 
 def test_the_threshold_counts_indicators_without_a_value_for_want_of_data(con):

@@ -4,46 +4,37 @@ the results through ``peelkit.present``; the work is done by the library."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import sys
 import time
-from contextlib import AbstractContextManager
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from peelkit import reference
-from peelkit.errors import PeelkitError, UnknownForce
-from peelkit.indicators.periods import (
-    PeriodEnd,
-    consecutive,
-    for_cycle,
-    for_date,
-    quarters_text,
-)
+from peelkit import reference, service
+from peelkit.errors import PeelkitError
 from peelkit.present import (
     RENDERERS,
-    columns,
     console,
     err,
+    ingest_progress,
+    print_coverage,
+    print_ingest_report,
     real_console,
     rich_table,
     wrapped,
     write_records,
 )
-from peelkit.warehouse import DEFAULT_PATH, reading
+from peelkit.warehouse import DEFAULT_PATH
 
 # Commands start fast: the libraries a command needs (DuckDB, Arrow, Ibis, scipy, matplotlib,
 # WeasyPrint, the demo generator) are imported inside it, never here (tests/test_cli_startup.py
 # checks).
 if TYPE_CHECKING:
-    import duckdb
-    from rich.progress import TaskID
-
-    from peelkit.ingest import IngestReport
+    from peelkit.indicators.periods import PeriodEnd
     from peelkit.report.batch import Rendered
 
 app = typer.Typer(
@@ -66,66 +57,21 @@ def main() -> None:
         sys.exit(1)
 
 
+@contextmanager
+def _arguments(**typed: str) -> Iterator[None]:
+    """A value the service cannot use (service.BadArgument) as a usage error naming the
+    argument as the user typed it here: ``typed`` maps the service's names (force,
+    period_end, …) to this command's (``--force``, ``FORCE``)."""
+    try:
+        yield
+    except service.BadArgument as exc:
+        hint = typed.get(exc.param, "--" + exc.param.replace("_", "-"))
+        raise typer.BadParameter(str(exc), param_hint=hint) from exc
+
+
 def _waiting(message: str) -> None:
     """Said once when the warehouse is held by another process and the command waits."""
     err.print(message, highlight=False, markup=False, soft_wrap=True)
-
-
-class _PlainProgress:
-    """Bytes checksummed and loaded as plain lines on standard error, for a log or a pipe (no
-    rich to import: the ingest command's own start-up counts in its speed)."""
-
-    def __init__(self) -> None:
-        self.bar = contextlib.nullcontext()
-        self.totals: dict[str, int] = {}
-        self.done: dict[str, int] = {}
-        self.next_report = 0.0
-
-    def __call__(self, event: str, amount: int, label: str) -> None:
-        phase = event.removesuffix("-total")
-        if event.endswith("-total"):
-            self.totals[phase], self.done[phase] = amount, 0
-            title = "Checksums" if phase == "hash" else "Loading"
-            print(f"{title}: {amount:,} bytes", file=sys.stderr)
-            return
-        self.done[phase] = self.done.get(phase, 0) + amount
-        if phase == "load":
-            share = self.done[phase] / max(self.totals.get(phase, 0), 1)
-            if share >= self.next_report or share >= 1.0:
-                print(f"loaded {share:.0%} of the bytes, up to {label}", file=sys.stderr)
-                self.next_report = share + 0.05
-
-
-class _RichProgress:
-    """Bytes checksummed and loaded, as two bars on a terminal (_PlainProgress elsewhere)."""
-
-    def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TransferSpeedColumn,
-        )
-
-        self.bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeElapsedColumn(),
-            console=real_console(err),
-        )
-        self.tasks: dict[str, TaskID] = {}
-
-    def __call__(self, event: str, amount: int, label: str) -> None:
-        phase = event.removesuffix("-total")
-        if event.endswith("-total"):
-            title = "Checksums" if phase == "hash" else "Loading"
-            self.tasks[phase] = self.bar.add_task(title, total=amount)
-        else:
-            self.bar.advance(self.tasks[phase], amount)
 
 
 @app.command("ingest")
@@ -159,109 +105,19 @@ def ingest_command(
     ] = False,
 ) -> None:
     """Load source files into the warehouse: all of them, or none."""
-    from peelkit.ingest import ingest
-    from peelkit.warehouse import open_warehouse, storage_errors
-
-    # a full disk or a read-only file, in open_warehouse or at the ingest's COMMIT, is said
-    # in words (the transaction is not committed, so the warehouse is as it was)
-    with storage_errors(warehouse):
-        con = open_warehouse(warehouse, on_wait=_waiting)
-        try:
-            progress = _RichProgress() if sys.stderr.isatty() else _PlainProgress()
-            with progress.bar:
-                report = ingest(
-                    con,
-                    paths,
-                    strict=strict,
-                    force=force,
-                    progress=progress,
-                    label=label,
-                    accept_damaged=accept_damaged,
-                )
-        finally:
-            con.close()
-    _print_report(report)
-
-
-def _print_report(report: IngestReport) -> None:
-    """The ingest's summary: a table on a terminal; plain lines in a log or a pipe, where no
-    rich is imported (the command's own start-up counts in its speed)."""
-    plain = not sys.stdout.isatty()
-    header = ("kind", "files", "rows read", "loaded", "rejected", "already loaded")
-    rows: list[tuple[str, ...]] = []
-    for kind in sorted({f.kind for f in report.files}):
-        mine = [f for f in report.files if f.kind == kind]
-        loaded = [f for f in mine if f.status == "loaded"]
-        rows.append(
-            (
-                kind,
-                f"{len(mine):,}",
-                f"{sum(f.rows_read for f in loaded):,}",
-                f"{sum(f.rows_loaded for f in loaded):,}",
-                f"{sum(f.rows_rejected for f in loaded):,}",
-                f"{len(mine) - len(loaded):,}",
-            )
+    progress = ingest_progress()
+    with progress.bar:
+        report = service.ingest(
+            warehouse,
+            paths,
+            strict=strict,
+            force=force,
+            label=label,
+            accept_damaged=accept_damaged,
+            progress=progress,
+            on_wait=_waiting,
         )
-    title = f"Ingest into the warehouse ({report.seconds:.1f} s)"
-    if plain:
-        print(title)
-        print(columns(header, rows, right=(1, 2, 3, 4, 5)))
-    else:
-        table = rich_table(title=title)
-        for n, column in enumerate(header):
-            table.add_column(column, justify="left" if n == 0 else "right")
-        for row in rows:
-            table.add_row(*row)
-        console.print(table)
-
-    def say(text: str, marked: str = "") -> None:
-        """A line; ``marked`` (e.g. 'warning:') is coloured on a terminal."""
-        if plain:
-            print(f"{marked} {text}" if marked else text)
-        else:
-            head = f"[yellow]{marked}[/] " if marked else ""
-            console.print(head + _escape(text), highlight=False)
-
-    for empty in report.empty:
-        say(f"{empty.display}: 0 rows (a header and no data rows).", "warning:")
-    for damaged in (f for f in report.loaded if f.damage):
-        say(
-            f"{damaged.display}: {damaged.damage}. Its complete rows are loaded "
-            "(--accept-damaged); coverage shows its periods as partial.",
-            "damaged:",
-        )
-    if report.replaced:
-        say(
-            f"{len(report.replaced)} force-period(s) published again replace their earlier "
-            "loads (the latest load wins), e.g.:"
-        )
-        force_names = {f.code: f.name for f in reference.forces()}
-        for source, force_code, period, earlier, later in report.replaced[:5]:
-            say(
-                f"  {source}, {force_names.get(force_code, force_code)}, {period}: load {later} "
-                f"replaces load {earlier}"
-            )
-    if report.passed_over:
-        shown = ", ".join(report.passed_over[:8]) + (" …" if len(report.passed_over) > 8 else "")
-        say(f"Skipped {len(report.passed_over)} file(s) in the folders that are not data: {shown}")
-    if report.skipped:
-        say(
-            f"{len(report.skipped)} file(s) were already in the warehouse (same sha256): "
-            "nothing was loaded again."
-        )
-    if report.rejects:
-        say(f"{len(report.rejects)} rejected row(s) are in the table rejected_rows, e.g.:")
-        names = {f.load_id: f.display for f in report.files}
-        for r in report.rejects[:5]:
-            say(
-                f"  {names.get(r.load_id, r.load_id)}, line {r.line}, "
-                f"field {r.field or '(whole line)'}: {r.reason}"
-            )
-
-
-def _escape(text: str) -> str:
-    """Text printed through rich as it is (no [markup] read in file names or reasons)."""
-    return text.replace("[", "\\[")
+    print_ingest_report(report)
 
 
 @app.command("coverage")
@@ -277,196 +133,12 @@ def coverage_command(
 ) -> None:
     """Per force, period and source: present, partial or absent, and why. By default the gaps
     are summarised per force and source; --all lists every force-period."""
-    with _reading(warehouse) as con:
-        # the view is computed once: every force-period of it, filtered and grouped here
-        rows = con.execute(
-            "SELECT source, force_code, force_name, period, period_start, period_kind, status, "
-            "reason FROM coverage ORDER BY source, force_name, period_start"
-        ).fetchall()
-        findings = _findings(con)
-    sources = sorted({r[0] for r in rows})
-    if source and source not in sources:
-        raise typer.BadParameter(
-            f"{source!r} is not a source in this warehouse; it has: "
-            + (", ".join(sources) or "nothing yet (peelkit ingest loads files)"),
-            param_hint="--source",
-        )
-    code = _force_code(force, "--force") if force else None
-    rows = [r for r in rows if (not source or r[0] == source) and (not code or r[1] == code)]
-    # Plain aligned text, never truncated: a source name or period cut short ("data_return:
-    # domest…") is no use, and plain lines are quick to print and to grep.
-    names = sorted({r[0] for r in rows})
-    counted = []
-    for name in names:
-        mine = [r for r in rows if r[0] == name]
-        counts = [sum(r[6] == status for r in mine) for status in ("present", "partial", "absent")]
-        counted.append((name, len({r[3] for r in mine}), *counts))
-    print("Coverage: force × period per source")
-    print(
-        columns(
-            ("source", "periods", "present", "partial", "absent"),
-            [(n, *(f"{c:,}" for c in cs)) for n, *cs in counted],
-            right=(1, 2, 3, 4),
-        )
-    )
-    if not source and not force:
-        _print_sources_not_loaded(set(sources))
-    if all_rows:
-        print("\nEvery force-period")
-        print(
-            columns(
-                ("source", "force", "period", "status", "reason"),
-                [(r[0], r[2], r[3], r[6], r[7] or "") for r in rows],
-            )
-        )
-        _print_findings(findings, source, code, all_rows)
-        return
-    # one force's gap: its periods of one source with the same status and reason ...
-    runs: dict[tuple[str, str, str, str, str], list[tuple[date, str]]] = {}
-    for src, _, force_name, period, start, kind, status, reason in rows:
-        if status != "present":
-            runs.setdefault((src, status, reason or "", kind, force_name), []).append(
-                (start, period)
-            )
-    if not runs:
-        print("\nNo gaps: every period of every source is present.")
-        _print_findings(findings, source, code, all_rows)
-        return
-    # ... and forces with the same gap (source, periods and reason) share an entry
-    same: dict[tuple[str, str, str, str], list[str]] = {}
-    for (src, status, reason, kind, force_name), got in runs.items():
-        periods_text = _runs(kind, [g[0] for g in got], [g[1] for g in got])
-        same.setdefault((src, status, periods_text, reason), []).append(force_name)
-    territorial = [f.name for f in reference.territorial_forces()]
-    print("\nGaps, per source (--all lists every force-period)")
-    shown = None
-    for (src, status, periods_text, reason), force_names in sorted(same.items()):
-        if src != shown:
-            print(f"\n{src}")
-            shown = src
-        print(wrapped(f"{status} {periods_text}: {reason}", indent=2))
-        print(wrapped(_forces_text(force_names, territorial), indent=6))
-    _print_findings(findings, source, code, all_rows)
-
-
-#: How many findings of one rule and source ``coverage`` lists before summarising the rest.
-FINDINGS_SHOWN = 5
-
-
-def _findings(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]] | None:
-    """Every finding of the plausibility rules with its force's name and its file(s); None for
-    a warehouse made before the rules (it has no findings table)."""
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'findings'"
-    ).fetchone()
-    if not exists or exists[0] == 0:
-        return None
-    return con.execute(
-        """
-        SELECT f.source, f.rule, coalesce(fo.name, f.force_code), f.force_code, f.period,
-               f.load_id, l.path || coalesce('!' || l.member, ''), f.other_load_id,
-               o.path || coalesce('!' || o.member, ''), f.detail
-        FROM findings AS f
-        LEFT JOIN forces AS fo ON fo.code = f.force_code
-        LEFT JOIN loads AS l ON l.load_id = f.load_id
-        LEFT JOIN loads AS o ON o.load_id = f.other_load_id
-        ORDER BY f.source, f.rule, 3, f.period_start, f.load_id, f.other_load_id, f.detail
-        """
-    ).fetchall()
-
-
-def _print_findings(
-    findings: list[tuple[Any, ...]] | None, source: str | None, code: str | None, every: bool
-) -> None:
-    """The plausibility rules' findings, per source and rule: each names the force, the period,
-    the detail and the file(s); more than a few of one rule are summarised unless ``every``."""
-    from peelkit.plausibility import rules
-
-    if findings is None:
-        print(
-            "\nFindings: none recorded; this warehouse was made before peelkit checked "
-            "plausibility (files loaded from now on are checked)."
-        )
-        return
-    findings = [
-        f for f in findings if (not source or f[0] == source) and (not code or f[3] == code)
-    ]
-    if not findings:
-        print("\nFindings: none; the plausibility rules flagged nothing in the loaded files.")
-        return
-    titles = rules().titles()
-    print(
-        "\nFindings of the plausibility rules, per source (the rows are used as loaded"
-        + ("" if every else "; --all lists every finding")
-        + ")"
-    )
-    groups: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
-    for f in findings:
-        groups.setdefault((f[0], f[1]), []).append(f)
-    shown = None
-    for (src, rule), mine in groups.items():
-        if src != shown:
-            print(f"\n{src}")
-            shown = src
-        print(wrapped(f"{rule}: {titles.get(rule, rule)} ({len(mine)})", indent=2))
-        for _, _, force_name, _, period, load_id, path, other_id, other, detail in (
-            mine if every else mine[:FINDINGS_SHOWN]
-        ):
-            print(wrapped(f"{force_name}, {period}: {detail}", indent=4))
-            print(f"      load {load_id}: {path}")
-            if other_id is not None:
-                print(f"      load {other_id}: {other}")
-        if not every and len(mine) > FINDINGS_SHOWN:
-            rest = mine[FINDINGS_SHOWN:]
-            forces = sorted({f[2] for f in rest})
-            print(
-                wrapped(
-                    f"… and {len(rest)} more, of {_forces_text(forces, [])}, "
-                    f"{rest[0][4]} to {rest[-1][4]}",
-                    indent=4,
-                )
-            )
-
-
-def _forces_text(names: list[str], territorial: list[str]) -> str:
-    """Forces as a short phrase: the names, or 'N forces: all but …' when most are there."""
-    if len(names) <= 4:
-        return "; ".join(names)
-    others = [t for t in territorial if t not in names]
-    if len(names) + len(others) == len(territorial) and len(others) <= 4:
-        return f"{len(names)} forces: all but " + "; ".join(others) if others else "all 43"
-    return f"{len(names)} forces: " + "; ".join(names)
-
-
-def _print_sources_not_loaded(sources: set[str]) -> None:
-    """The indicators' sources of which nothing at all is loaded, and what to load."""
-    from peelkit.indicators.gaps import TO_LOAD
-
-    absent = [s for s in TO_LOAD if s not in sources and not any(x.startswith(s) for x in sources)]
-    if "data_returns" in absent and any(x.startswith("data_return:") for x in sources):
-        absent.remove("data_returns")
-    for name in absent:
-        print(wrapped(f"{name}: nothing loaded for any force; load {TO_LOAD[name]}.", indent=0))
-
-
-def _runs(kind: str, starts: list[date], periods: list[str]) -> str:
-    """Consecutive months, quarters or years shown as one run: '2016/17 Q1–Q4', '2016-01 to
-    2016-06', 'mid-2012 to mid-2014'."""
-    if kind == "quarter":
-        return quarters_text(starts)
-    step = {"month": 1, "year": 12}.get(kind)
-    if step is None:
-        return ", ".join(periods)
-    name = dict(zip(starts, periods, strict=True))
-    return ", ".join(
-        name[r[0]] if len(r) == 1 else f"{name[r[0]]} to {name[r[-1]]}"
-        for r in consecutive(starts, step)
-    )
-
-
-def _reading(path: Path) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
-    """The warehouse open read-only, saying so while another process holds it."""
-    return reading(path, on_wait=_waiting)
+    with (
+        _arguments(force="--force", source="--source"),
+        service.reading(warehouse, _waiting) as con,
+    ):
+        cov = service.coverage(con, force, source)
+    print_coverage(cov, every=all_rows, whole=not source and not force)
 
 
 @app.command("query")
@@ -477,17 +149,11 @@ def query_command(
     """Run one read-only SQL statement against the warehouse and write CSV to standard output.
     The SQL cannot change the warehouse, read or write other files, attach databases, load
     extensions or reach the network."""
-    from peelkit.warehouse import open_for_query, run_query
-
-    con = open_for_query(warehouse, on_wait=_waiting)
-    try:
-        columns, batches = run_query(con, sql)
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        for rows in batches:
-            writer.writerows(rows)
-    finally:
-        con.close()
+    names, batches = service.query(warehouse, sql, on_wait=_waiting)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(names)
+    for rows in batches:
+        writer.writerows(rows)
 
 
 @app.command("forces")
@@ -557,53 +223,15 @@ def indicators_command(
     """Benchmark records: each force's value, England and Wales, intervals, verdicts, ranks."""
     if ctx.invoked_subcommand is not None:
         return
-    from peelkit.indicators.catalogue import catalogue
-    from peelkit.indicators.engine import compute
-
     if output not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
-    known = {i.id for i in catalogue().indicator}
-    unknown = [i for i in indicator or [] if i not in known]
-    if unknown:
-        raise typer.BadParameter(
-            f"{', '.join(unknown)} not in the catalogue; see 'peelkit indicators list'",
-            param_hint="--indicator",
-        )
-    code = _force_code(force, "--force") if force else None
-    when = _period_end(cycle, period_end)
-    if backend not in ("duckdb", "pyspark"):
-        raise typer.BadParameter("choose duckdb or pyspark", param_hint="--backend")
-    with _reading(warehouse) as con:
-        records = compute(
-            con, indicator_ids=indicator or None, backend=backend, period_end=when.end
-        )
-    rows = [r.as_row() for r in records if code is None or r.force_code == code]
+    with _arguments(force="--force", indicator="--indicator", backend="--backend"):
+        ids = service.indicator_ids(indicator)
+        code = service.force_code(force) if force else None
+        when = service.period(cycle, period_end)
+        computed = service.records(warehouse, when, ids, backend, on_wait=_waiting)
+    rows = [r.as_row() for r in computed.records if code is None or r.force_code == code]
     write_records(rows, output, out, when.title)
-
-
-def _period_end(cycle: int, period_end: str | None) -> PeriodEnd:
-    """--cycle, or --period-end YYYY-MM-DD (which wins): a known cycle or a quarter end."""
-    if period_end is None:
-        return for_cycle(cycle)
-    try:
-        day = date.fromisoformat(period_end)
-    except ValueError as exc:
-        raise typer.BadParameter(
-            f"{period_end!r} is not a date; give a quarter end as YYYY-MM-DD, e.g. 2018-03-31",
-            param_hint="--period-end",
-        ) from exc
-    return for_date(day)
-
-
-def _force_code(force: str, typed_as: str = "force") -> str:
-    """A force by any of its names; ``typed_as`` names the argument as the user typed it. An
-    unknown name is a usage error, with the closest known names (reference.force_named)."""
-    try:
-        return reference.force_named(force, typed_as)
-    except UnknownForce as exc:
-        raise typer.BadParameter(
-            str(exc).removeprefix(f"{typed_as} "), param_hint=typed_as
-        ) from exc
 
 
 @indicators_app.command("list")
@@ -645,24 +273,10 @@ def explain_command(
     warehouse: WarehouseOpt = DEFAULT_PATH,
 ) -> None:
     """How a figure was made: the numbers, the rule, the forces left out, the source files."""
-    from peelkit.indicators.catalogue import catalogue
-    from peelkit.indicators.explain import explain
-
-    if period_end is not None:
-        period = _period_end(2016, period_end).end.isoformat()
-    if indicator not in {i.id for i in catalogue().indicator}:
-        raise typer.BadParameter(
-            f"{indicator!r} is not in the catalogue; see 'peelkit indicators list'",
-            param_hint="INDICATOR",
-        )
-    with _reading(warehouse) as con:
-        try:
-            result = explain(con, _force_code(force), indicator, period, row, sql=sql)
-        except KeyError as exc:
-            hint = "--row" if row or "has rows" in str(exc) else "PERIOD"
-            raise typer.BadParameter(str(exc.args[0]), param_hint=hint) from exc
-        except StopIteration as exc:
-            raise typer.BadParameter(f"no row {row!r}", param_hint="--row") from exc
+    with _arguments(force="FORCE", indicator="INDICATOR", period="PERIOD", row="--row"):
+        when: str | PeriodEnd = service.period(2016, period_end) if period_end else period
+        with service.reading(warehouse, _waiting) as con:
+            result = service.explain(con, force, indicator, when, row, sql=sql)
     console.print(result.text, highlight=False, markup=False, soft_wrap=True)
 
 
@@ -709,7 +323,7 @@ def judgments_list_command(
     """Every force's grades in a cycle, by question."""
     from peelkit.judgments import demo_judgments, load_folder, question_set
 
-    for_cycle(cycle)  # a cycle peelkit knows, or a clear error
+    service.period(cycle)  # a cycle peelkit knows, or a clear error
     found = load_folder(folder, cycle) if folder else demo_judgments(cycle)
     questions = question_set(cycle)
     table = rich_table(title=f"PEEL {questions.pillar} {cycle}: grades")
@@ -780,22 +394,21 @@ def report_command(
     """Write force reports (HTML, PDF, SVG figures, CSV of the numbers): peelkit report FORCE,
     or --all; 'peelkit report check FOLDER|FILE.html' checks a rendered report against the
     warehouse."""
-    from peelkit.report.batch import render_reports
-
-    when = _period_end(cycle, period_end)  # a cycle peelkit knows, or a quarter end
-    if target == "check":
-        if folder is None:
-            raise typer.BadParameter(
-                "give a rendered report's folder or its HTML file", param_hint="FOLDER"
-            )
-        _report_check(folder, warehouse)
-        return
-    if all_forces:
-        forces = [f.code for f in reference.territorial_forces()]
-    elif target:
-        forces = [_force_code(target)]
-    else:
-        raise typer.BadParameter("name a force, or give --all", param_hint="FORCE")
+    with _arguments(force="FORCE", period_end="--period-end"):
+        when = service.period(cycle, period_end)  # a cycle peelkit knows, or a quarter end
+        if target == "check":
+            if folder is None:
+                raise typer.BadParameter(
+                    "give a rendered report's folder or its HTML file", param_hint="FOLDER"
+                )
+            _report_check(folder, warehouse)
+            return
+        if all_forces:
+            forces = [f.code for f in reference.territorial_forces()]
+        elif target:
+            forces = [service.force_code(target)]
+        else:
+            raise typer.BadParameter("name a force, or give --all", param_hint="FORCE")
     started = time.perf_counter()
 
     def done(r: Rendered) -> None:
@@ -806,17 +419,17 @@ def report_command(
             highlight=False,
         )
 
-    made = render_reports(
+    made = service.reports(
         warehouse,
         forces,
         out,
-        cycle,
-        judgments,
-        pdf,
+        when,
+        judgments_folder=judgments,
+        pdf=pdf,
         done=done,
-        period_end=when.end,
         rebuild=rebuild,
         allow_gaps=allow_gaps,
+        on_wait=_waiting,
     )
     kept = sum(r.unchanged for r in made)
     console.print(
@@ -845,19 +458,9 @@ def national_command(
 ) -> None:
     """The national overview: every force's grades by question, the distribution of grades,
     and for each indicator the forces ranked with their benchmark verdicts."""
-    from peelkit.indicators.engine import compute
-    from peelkit.judgments import default_judgments, load_folder
-    from peelkit.report.national import build_national, write_national
-    from peelkit.warehouse import data_labels
-
-    for_cycle(cycle)  # a cycle peelkit knows, or a clear error
     started = time.perf_counter()
-    with _reading(warehouse) as con:
-        records = compute(con, cycle=cycle)
-        labels = data_labels(con)
-    label = "; ".join(labels) or None
-    found = load_folder(judgments, cycle) if judgments else default_judgments(cycle, labels)
-    page = write_national(build_national(records, found, cycle, label), out, pdf=pdf)
+    when = service.period(cycle)  # a cycle peelkit knows, or a clear error
+    page = service.national(warehouse, when, out, judgments, pdf=pdf, on_wait=_waiting)
     console.print(
         f"The national overview: {page}{' and ' + str(page.with_suffix('.pdf')) if pdf else ''} "
         f"({time.perf_counter() - started:.1f} s).",
@@ -865,17 +468,20 @@ def national_command(
     )
 
 
-def _report_check(folder: Path, warehouse: Path) -> None:
-    from peelkit.report.check import check_report
-
-    with _reading(warehouse) as con:
-        problems = check_report(folder, con)
+def _report_check(target: Path, warehouse: Path) -> None:
+    """A rendered report against records computed afresh: the one command that computes a
+    second time, on purpose (it says so)."""
+    err.print(
+        "Checking the report against benchmark records computed afresh from the warehouse…",
+        highlight=False,
+    )
+    problems = service.check_report(target, warehouse, on_wait=_waiting)
     if problems:
         for p in problems:
             err.print(f"[bold red]✗[/] {p}", highlight=False)
-        err.print(f"{folder}: {len(problems)} problem(s)", highlight=False)
+        err.print(f"{target}: {len(problems)} problem(s)", highlight=False)
         raise typer.Exit(1)
-    console.print(f"{folder}: the report agrees with its data", highlight=False)
+    console.print(f"{target}: the report agrees with its data", highlight=False)
 
 
 @app.command("demo")
@@ -908,9 +514,8 @@ def demo_command(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from peelkit.demo.generate import DemoSpec
-    from peelkit.demo.pipeline import STEPS, met_summary, run_demo
+    from peelkit.demo.pipeline import STEPS, met_summary
     from peelkit.demo.sample import LABEL
-    from peelkit.warehouse import storage_errors
 
     console.print(f"[bold]{LABEL}[/]")
     spec = DemoSpec(seed=seed, police_uk=police_uk, scale=scale)
@@ -934,10 +539,10 @@ def demo_command(
         if not err.is_terminal:
             err.print(f"{name}…", highlight=False)
 
-    with progress, storage_errors(warehouse):
-        result = run_demo(out, warehouse, spec, step, reports_folder)
+    with progress:
+        result = service.demo(out, warehouse, spec, step, reports_folder)
         progress.advance(task)
-    _print_report(result.report)
+    print_ingest_report(result.report)
     table = rich_table(
         title="Metropolitan Police Service against England and Wales, PEEL 2016 indicators",
         caption=LABEL,

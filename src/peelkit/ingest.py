@@ -136,7 +136,8 @@ class IngestReport:
         return [f for f in self.files if f.status != "loaded"]
 
 
-def _noop(event: str, amount: int, label: str) -> None:
+def no_progress(event: str, amount: int, label: str) -> None:
+    """The progress of an ingest nobody watches."""
     return None
 
 
@@ -146,7 +147,7 @@ def ingest(
     *,
     strict: bool = False,
     force: str | None = None,
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
     label: str | None = None,
     accept_damaged: bool = False,
 ) -> IngestReport:

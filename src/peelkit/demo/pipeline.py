@@ -12,9 +12,10 @@ from peelkit import display
 from peelkit.demo.generate import MET, DemoSpec, write_demo
 from peelkit.demo.sample import LABEL
 from peelkit.indicators.catalogue import catalogue
-from peelkit.indicators.engine import BenchmarkRecord, compute
+from peelkit.indicators.engine import BenchmarkRecord
 from peelkit.indicators.periods import for_cycle
 from peelkit.ingest import IngestReport, ingest
+from peelkit.service import compute_records
 from peelkit.warehouse import data_labels, open_warehouse
 
 STEPS = (
@@ -55,7 +56,7 @@ def run_demo(
         report = ingest(con, [out], label=LABEL)
         seconds["ingest"] = time.perf_counter() - started - seconds["write"]
         step(STEPS[2])
-        records = compute(con, cycle=2016)  # once: the Met's report is rendered from these
+        records = compute_records(con, for_cycle(2016))  # once: the Met's report uses them
         labels = data_labels(con)
     finally:
         con.close()

@@ -1,7 +1,8 @@
 """Why a figure is what it is: the rule, the numbers, who was left out, and the source files.
 
 ``explain`` renders one benchmark record as plain text a reader can check by hand. It does
-not recompute anything: the numbers come from the record the engine made, the SQL shows the
+not compute anything (``peelkit.service.explain`` computes the indicator's records once and
+hands them here): the numbers come from the record the engine made, the SQL shows the
 expressions the engine ran (re-runnable with ``peelkit query``), and the files come from the
 load ledger through the record's load ids.
 """
@@ -17,7 +18,7 @@ import ibis
 from peelkit import display, reference
 from peelkit.indicators import measures
 from peelkit.indicators.catalogue import Indicator, catalogue
-from peelkit.indicators.engine import BenchmarkRecord, compute, period_labels
+from peelkit.indicators.engine import BenchmarkRecord, period_labels
 from peelkit.indicators.periods import PeriodEnd, for_cycle, known_cycles, parse_period_end
 
 
@@ -51,34 +52,50 @@ def resolve_period(
     return parse_period_end(text), text
 
 
+class NoSuchFigure(KeyError):
+    """The records hold no figure for the period or row asked for; ``param`` names which
+    argument to change ("period" or "row")."""
+
+    def __init__(self, message: str, param: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def explain(
     con: duckdb.DuckDBPyConnection,
+    records: list[BenchmarkRecord],
     force_code: str,
     indicator_id: str,
-    period: str | int | PeriodEnd = 2016,
+    when: PeriodEnd,
+    label: str | None = None,
     breakdown: str | None = None,
     sql: bool = False,
 ) -> Explanation:
-    """A readable page about one figure; ``sql`` adds the queries that reproduce its numerator
-    and denominator (long: a measure's selection is written out as a VALUES list)."""
+    """A readable page about one figure of ``records`` (the indicator's records for ``when``,
+    computed by the caller), the one of ``force_code``, the period ``label`` (the latest year
+    of a series when None) and the row ``breakdown``; ``sql`` adds the queries that reproduce
+    its numerator and denominator (long: a measure's selection is written out as a VALUES
+    list). The numbers are the record's: nothing is recomputed."""
     ind = catalogue().get(indicator_id)
-    when, label = resolve_period(indicator_id, period)
-    records = [
-        r
-        for r in compute(con, period_end=when.end, indicator_ids=[indicator_id])
-        if r.force_code == force_code
-    ]
+    records = [r for r in records if r.force_code == force_code and r.indicator_id == ind.id]
     if label is not None:
         shown = sorted({r.period for r in records})
         records = [r for r in records if r.period == label]
         if not records:
-            raise KeyError(f"{indicator_id} has no period {label!r}; it has: {', '.join(shown)}")
+            raise NoSuchFigure(
+                f"{indicator_id} has no period {label!r}; it has: {', '.join(shown)}", "period"
+            )
     elif ind.series_years:
         records = [r for r in records if r.period == records[-1].period]  # the latest year
     if breakdown is None and records and records[0].breakdown is not None:
         rows = ", ".join(repr(r.breakdown) for r in records)
-        raise KeyError(f"{indicator_id} has rows; name one with --row: {rows}")
-    record = next(r for r in records if r.breakdown == breakdown)
+        raise NoSuchFigure(f"{indicator_id} has rows; name one with --row: {rows}", "row")
+    record = next((r for r in records if r.breakdown == breakdown), None)
+    if record is None:
+        raise NoSuchFigure(f"no row {breakdown!r}", "row")
     names = reference.force_by_code()
     lines = [
         f"{ind.id} {ind.title}" + (f" — {breakdown}" if breakdown else ""),

@@ -1,7 +1,8 @@
-"""``peelkit report``: force reports for one force or all 43, from one computation.
+"""Force reports for one force or all 43, from records computed once.
 
-The benchmark records are computed once (every force's report compares it with every other
-force); each report is then built and rendered in its own process, the cores shared out."""
+The benchmark records are computed once by the caller (``peelkit.service.reports``: every
+force's report compares it with every other force) and handed here; each report is then built
+and rendered in its own process, the cores shared out."""
 
 from __future__ import annotations
 
@@ -13,18 +14,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from peelkit import reference
-from peelkit.indicators.engine import BenchmarkRecord, compute
-from peelkit.indicators.periods import PeriodEnd, for_cycle, for_date
+from peelkit.indicators.engine import BenchmarkRecord
+from peelkit.indicators.periods import PeriodEnd
 from peelkit.judgments import Judgments, default_judgments, load_folder
 from peelkit.report import cache
 from peelkit.report.build import build_profile, build_report
 from peelkit.report.gaps import refuse_gaps
 from peelkit.report.render import ReportFiles, write_report
-from peelkit.warehouse import data_labels, open_read_only
 
 
 @dataclass(frozen=True)
@@ -90,49 +89,6 @@ def _records_digest(records: list[BenchmarkRecord]) -> str:
     return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def render_reports(
-    warehouse: Path,
-    forces: list[str],
-    out: Path,
-    cycle: int = 2016,
-    judgments_folder: Path | None = None,
-    pdf: bool = True,
-    workers: int | None = None,
-    done: Callable[[Rendered], None] = lambda _: None,
-    period_end: date | None = None,
-    rebuild: bool = False,
-    allow_gaps: bool = False,
-    start_method: str | None = None,
-) -> list[Rendered]:
-    """Write the reports of ``forces`` under ``out/<force>/``: for ``cycle``, or for the data to
-    ``period_end`` (a data profile, unless it is a cycle's period end), computing the records
-    once. Without ``allow_gaps``, refuse (saying what to load) when the warehouse lacks most of
-    a report's data (report.gaps). ``start_method`` (fork, forkserver or spawn; the platform's
-    default when None) is how worker processes start: each is handed the run's work
-    explicitly."""
-    when = for_date(period_end) if period_end is not None else for_cycle(cycle)
-    con = open_read_only(warehouse)
-    try:
-        records = compute(con, period_end=when.end)
-        labels = data_labels(con)
-    finally:
-        con.close()
-    return render_records(
-        records,
-        labels,
-        forces,
-        out,
-        when,
-        judgments_folder=judgments_folder,
-        pdf=pdf,
-        workers=workers,
-        done=done,
-        rebuild=rebuild,
-        allow_gaps=allow_gaps,
-        start_method=start_method,
-    )
-
-
 def render_records(
     records: list[BenchmarkRecord],
     labels: tuple[str, ...],
@@ -149,7 +105,11 @@ def render_records(
     start_method: str | None = None,
 ) -> list[Rendered]:
     """The reports of ``forces`` from records already computed for ``when`` (every force's:
-    reports compare forces) and the warehouse's data labels; see render_reports."""
+    reports compare forces) and the warehouse's data labels: under ``out/<force>/``, skipping
+a report whose inputs are unchanged unless ``rebuild``. Without ``allow_gaps``, refuse (saying
+what to load) when the records lack most of a report's data (report.gaps). ``start_method``
+(fork, forkserver or spawn; the platform's default when None) is how worker processes start:
+each is handed the run's work explicitly."""
     label = "; ".join(labels) or None
     if not allow_gaps:
         refuse_gaps(records, forces, when.title)

@@ -1,7 +1,8 @@
 """``peelkit report check``: a rendered report, read back and held against its data.
 
 The check reads the report's HTML as a reader's tool would (no access to how it was built)
-and the warehouse (computing the benchmark records afresh), and reports every way they
+and benchmark records computed afresh (``peelkit.service.check_report`` computes them: the
+one command that computes a second time, on purpose), and reports every way they
 disagree:
 
 - a number next to an indicator label that is not the computed value at the shown precision;
@@ -18,17 +19,17 @@ disagree:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
-import duckdb
-
 from peelkit import display, reference
 from peelkit.indicators.catalogue import catalogue
-from peelkit.indicators.engine import BenchmarkRecord, compute
+from peelkit.indicators.engine import BenchmarkRecord
+from peelkit.indicators.periods import for_cycle
 from peelkit.judgments import any_of, force_spellings
 
 ROUNDING_NOTE = "may not sum due to rounding"
@@ -144,9 +145,13 @@ class _Page(HTMLParser):
             element.text += data
 
 
-def check_report(folder: Path, con: duckdb.DuckDBPyConnection) -> list[str]:
+#: The benchmark records of every force for the data to a period end, computed afresh.
+Fresh = Callable[[date], list[BenchmarkRecord]]
+
+
+def check_report(folder: Path, fresh: Fresh) -> list[str]:
     """Every disagreement between the rendered report in ``folder`` (or the report's HTML
-    file itself) and its data."""
+    file itself) and records computed afresh by ``fresh`` for the period it shows."""
     if folder.is_file():
         if folder.suffix.lower() not in (".html", ".htm"):
             return [f"{folder}: not a report's HTML file (give the .html file or its folder)"]
@@ -157,11 +162,11 @@ def check_report(folder: Path, con: duckdb.DuckDBPyConnection) -> list[str]:
         return [f"{folder}: no report (.html) in this folder"]
     problems: list[str] = []
     for page in pages:
-        problems += check_html(page.read_text(encoding="utf-8"), con, page.name)
+        problems += check_html(page.read_text(encoding="utf-8"), fresh, page.name)
     return problems
 
 
-def check_html(text: str, con: duckdb.DuckDBPyConnection, name: str = "report") -> list[str]:
+def check_html(text: str, fresh: Fresh, name: str = "report") -> list[str]:
     parser = _Page()
     parser.feed(text)
     cycle_match = re.search(r'data-cycle="(\d{4})"', text)
@@ -171,10 +176,10 @@ def check_html(text: str, con: duckdb.DuckDBPyConnection, name: str = "report") 
         return [f"{name}: not a peelkit force report (no force or period on <body>)"]
     force = force_match.group(1)
     if end_match:  # the period end the report was computed to (a cycle's, or a profile's)
-        computed = compute(con, period_end=date.fromisoformat(end_match.group(1)))
+        computed = fresh(date.fromisoformat(end_match.group(1)))
     else:
         assert cycle_match is not None
-        computed = compute(con, cycle=int(cycle_match.group(1)))
+        computed = fresh(for_cycle(int(cycle_match.group(1))).end)
     records = {(r.indicator_id, r.breakdown_key or "", r.force_code, r.period): r for r in computed}
     problems = _numbers(parser, records, name)
     problems += _names_in_prose(parser, force, name)
