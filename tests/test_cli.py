@@ -262,8 +262,7 @@ def test_the_terminal_progress_runs_with_the_real_console():
     # rich's Progress needs the Console itself, not the lazy stand-in (it failed on a terminal)
     from rich.console import Console
 
-    from peelkit.present import _RichProgress
-    from peelkit.present import err, real_console
+    from peelkit.present import _RichProgress, err, real_console
 
     assert isinstance(real_console(err), Console)
     progress = _RichProgress()

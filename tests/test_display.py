@@ -42,3 +42,30 @@ def test_no_module_but_display_rounds_a_figure_for_showing():
         if rounding.search(line) and not line.lstrip().startswith("#")
     ]
     assert offenders == []
+
+
+#: The presentation layer, where numbers become text: display.py and the modules that render
+#: through it. The demo's writers are exempt: they write source files in the official formats
+#: (coordinates to six places, counts), which is data, not presentation.
+PRESENTATION = ("display.py", "present.py", "cli.py", "report/")
+WRITERS_OF_SOURCE_FILES = ("demo/",)
+
+
+def test_no_module_outside_the_presentation_layer_formats_a_number():
+    source = Path(peelkit.__file__).parent
+    # a format spec that writes a number: {x:,} {x:.1f} {x:,.2f} {x:.0%} {x:02d} {x:e}
+    number_spec = re.compile(r"\{[^{}:]+:[<>^=+ 0-9]*[,_]?(\.\d+)?[dfFeEgG%]?\}")
+    offenders = []
+    for path in sorted(source.rglob("*.py")):
+        name = path.relative_to(source).as_posix()
+        if name.startswith(PRESENTATION + WRITERS_OF_SOURCE_FILES) or name in PRESENTATION:
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for m in number_spec.finditer(line):
+                spec = m.group(0).split(":", 1)[1]
+                # two-digit years are part of names, not figures: LAD16CD, 2016/17
+                if spec == "02d}" and "% 100" in m.group(0):
+                    continue
+                if spec.rstrip("}") and not spec.startswith(("<", ">", "^")):
+                    offenders.append(f"{name}:{n}: {m.group(0)}")
+    assert offenders == [], "format numbers with peelkit.display: " + "; ".join(offenders)

@@ -41,3 +41,19 @@ def interval(lower: float | None, upper: float | None, decimals: int) -> str:
 def count(value: float | None) -> str:
     """A count (offences, people, rows) as a whole number with thousands separators."""
     return figure(value, 0)
+
+
+def as_given(value: float | int) -> str:
+    """A number exactly as it was given (a fact the inspectors counted: 60, 2.5), with
+    thousands separators."""
+    return f"{value:,}"
+
+
+def share(fraction: float) -> str:
+    """A fraction as a whole percentage, "10%"."""
+    return f"{round_half_up(fraction * 100, 0):,}%"
+
+
+def seconds(value: float) -> str:
+    """A duration the user set or waited, as briefly as it is exact: "30 s", "0.5 s"."""
+    return f"{value:g} s"

@@ -186,13 +186,16 @@ class RankRule:
         return int(exact.to_integral_value(rounding=ROUND_HALF_UP))
 
     def describe(self) -> str:
+        from peelkit import display  # display rounds with this module's round_half_up
+
         rounding = (
             "unrounded values"
             if self.decimals is None
             else f"values rounded half up to {self.decimals} decimal places"
         )
         return (
-            f"forces ranked on {rounding}; the top and bottom {self.share:.0%} of ranked forces "
+            f"forces ranked on {rounding}; the top and bottom {display.share(self.share)} of "
+            "ranked forces "
             f"(group size rounded by {self.group_size}) are 'one of the highest' and 'one of "
             "the lowest'; tied forces share the best rank; forces without a value are not ranked"
         )

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from peelkit import reference
@@ -108,12 +109,13 @@ def _connect(
                 if on_wait is not None and wait > 0:
                     on_wait(
                         f"The warehouse {path} is in use by another process{_holder(exc)}; "
-                        f"waiting up to {wait:g} s for it to finish…"
+                        f"waiting up to {_display().seconds(wait)} for it to finish…"
                     )
             if now >= deadline:
                 raise WarehouseError(
                     f"The warehouse {path} is in use by another process{_holder(exc)}, probably "
-                    f"another peelkit command, and was still in use after {wait:g} s. "
+                    "another peelkit command, and was still in use after "
+                    f"{_display().seconds(wait)}. "
                     "Wait for it to finish, then run this command again (or give another "
                     "--warehouse)."
                 ) from exc
@@ -210,7 +212,10 @@ def looks_like(head: bytes) -> str:
     except UnicodeDecodeError as exc:
         # a character cut in two at the end of the bytes read is still text
         if exc.start < len(head) - 3:
-            return f"a binary file of another kind: {len(head):,}+ bytes, not DuckDB's header"
+            return (
+                f"a binary file of another kind: {_display().count(len(head))}+ bytes, not "
+                "DuckDB's header"
+            )
         text = head[: exc.start].decode("utf-8-sig")
     first = text.splitlines()[0] if text.strip() else ""
     if "," in first or ";" in first or "\t" in first:
@@ -568,3 +573,10 @@ def data_labels(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
         "SELECT DISTINCT label FROM loads WHERE label IS NOT NULL ORDER BY label"
     ).fetchall()
     return tuple(label for (label,) in rows)
+
+
+def _display() -> ModuleType:
+    """peelkit.display, imported only when a message needs it."""
+    from peelkit import display
+
+    return display

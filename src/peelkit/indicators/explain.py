@@ -148,7 +148,8 @@ def _value_lines(ind: Indicator, r: BenchmarkRecord) -> list[str]:
         f"({_number(r.numerator, 0)} − {_number(r.denominator, 0)}) / "
         f"{_number(r.denominator, 0)} × 100"
         if ind.calculation == "change"
-        else f"{_number(r.numerator, 0)} / {_number(r.denominator, 0)} × {ind.multiplier:,}"
+        else f"{_number(r.numerator, 0)} / {_number(r.denominator, 0)} × "
+        f"{display.count(ind.multiplier)}"
     )
     lines = [f"Value: {_number(r.value)} {ind.unit} = {how}"]
     if r.note:
@@ -282,7 +283,9 @@ def _source_lines(
             [list(r.load_ids)],
         ).fetchall():
             where = f"{path}!{member}" if member else path
-            lines.append(f"  load {load_id}: {kind} {where} (sha256 {sha[:12]}…, {rows:,} rows)")
+            lines.append(
+                f"  load {load_id}: {kind} {where} (sha256 {sha[:12]}…, {display.count(rows)} rows)"
+            )
         lines += _incomplete_lines(con, r, force)
     else:
         lines.append("  none: no value was computed")

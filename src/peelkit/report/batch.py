@@ -106,10 +106,10 @@ def render_records(
 ) -> list[Rendered]:
     """The reports of ``forces`` from records already computed for ``when`` (every force's:
     reports compare forces) and the warehouse's data labels: under ``out/<force>/``, skipping
-a report whose inputs are unchanged unless ``rebuild``. Without ``allow_gaps``, refuse (saying
-what to load) when the records lack most of a report's data (report.gaps). ``start_method``
-(fork, forkserver or spawn; the platform's default when None) is how worker processes start:
-each is handed the run's work explicitly."""
+    a report whose inputs are unchanged unless ``rebuild``. Without ``allow_gaps``, refuse (saying
+    what to load) when the records lack most of a report's data (report.gaps). ``start_method``
+    (fork, forkserver or spawn; the platform's default when None) is how worker processes start:
+    each is handed the run's work explicitly."""
     label = "; ".join(labels) or None
     if not allow_gaps:
         refuse_gaps(records, forces, when.title)

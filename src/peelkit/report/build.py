@@ -204,7 +204,7 @@ class Builder:
                 parts.append(key[1])
             elif key[0] == "fact" and self.j:
                 fact = self.j.facts[key[1]]
-                parts.append(Fact(key[1], f"{fact.value:,}", float(fact.value)))
+                parts.append(Fact(key[1], display.as_given(fact.value), float(fact.value)))
             elif key[0] == "indicator":
                 who: Who = "ew" if len(key) == 3 else "force"
                 parts.append(num(self.records.get(key[1], self.force), who, self.force))
