@@ -93,6 +93,17 @@ def territorial_forces() -> tuple[Force, ...]:
 
 
 @cache
+def regions() -> dict[str, str]:
+    """The region of each territorial force (an English region or Wales), by force code."""
+    return {row["code"]: row["region"] for row in _rows("force_regions.csv")}
+
+
+def region_of(code: str) -> str | None:
+    """The region of a territorial force; None for other bodies."""
+    return regions().get(code)
+
+
+@cache
 def force_by_code() -> dict[str, Force]:
     return {f.code: f for f in forces()}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Iterator
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -143,6 +144,44 @@ def num(record: BenchmarkRecord, who: Who, subject: str, magnitude: bool = False
         period=record.period,
         magnitude=magnitude,
     )
+
+
+def ranked_bars(records: Iterable[BenchmarkRecord], subject: str | None) -> tuple[Bar, ...]:
+    """Every force's record of one indicator, period and row as a bar, highest first; forces
+    without a value come last, named with the reason and never drawn as zero (the subject
+    force without a value is left out: its notes and text alternative say so)."""
+    names = reference.force_by_code()
+    bars = []
+    for r in sorted(records, key=lambda r: (r.value is None, -(r.value or 0))):
+        if r.force_code == subject and r.value is None:
+            continue  # said in the notes and the text alternative, never an empty bar
+        bars.append(
+            Bar(
+                r.force_code,
+                names[r.force_code].name,
+                num(r, "force", r.force_code),
+                r.force_code == subject,
+                None if r.value is not None else r.coverage,
+            )
+        )
+    return tuple(bars)
+
+
+def ranked_chart(
+    records: Iterable[BenchmarkRecord], indicator: str, subject: str | None, row: str | None = None
+) -> Chart | None:
+    """The report's ranked bar chart of ``indicator`` (its own period, the latest of a series;
+    the row ``row`` of a broken-down one) with ``subject`` highlighted, or none highlighted;
+    None when no force has a value."""
+    ind = catalogue().get(indicator)
+    mine = [r for r in records if r.indicator_id == indicator and r.breakdown_key == row]
+    if not mine:
+        return None
+    latest = max(r.window_end or date.min for r in mine)
+    mine = [r for r in mine if (r.window_end or date.min) == latest]
+    if all(r.value is None for r in mine):
+        return None
+    return Chart("bars", ind.unit, ranked_bars(mine, subject), num(mine[0], "ew", subject or ""))
 
 
 class Builder:
@@ -640,19 +679,7 @@ class Builder:
         number = self.next_figure()  # numbers are stable: Figure N is always the same figure
         if all(r.value is None for r in records):
             return self.missing(ind.title, [subject])
-        bars = []
-        for r in sorted(records, key=lambda r: (r.value is None, -(r.value or 0))):
-            if r.force_code == self.force and r.value is None:
-                continue  # said in the notes and the text alternative, never an empty bar
-            bars.append(
-                Bar(
-                    r.force_code,
-                    self.names[r.force_code].name,
-                    num(r, "force", self.force),
-                    r.force_code == self.force,
-                    None if r.value is not None else r.coverage,
-                )
-            )
+        bars = ranked_bars(records, self.force)
         ew = num(subject, "ew", self.force)
         rows = [
             Row((Cell(b.name, header=True), Cell(b.num)), "subject" if b.subject else "member")

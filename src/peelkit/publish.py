@@ -1,0 +1,318 @@
+"""Publishing: what the site serves, written once as an immutable bundle and switched on by one
+pointer.
+
+``peelkit publish`` computes the benchmark records of each cycle once (through the service
+layer) and writes them, with everything a page or the API shows, into a new folder::
+
+    SITE/
+      current                    the name of the bundle the site serves (replaced atomically)
+      bundles/<version>/
+        manifest.json            version, when, peelkit's version, data labels, cycles
+        forces.json              the 43 forces (code, name, police.uk id, region)
+        catalogue.json           every indicator's definition, Annex A rule and exclusions
+        records/<cycle>.json     the benchmark records, one row each (the API's long row)
+        records/<cycle>.csv      the same rows as CSV
+        grades/<cycle>.json      the inspectors' grades per force and question
+        coverage.json            per force, period and source: present, partial or absent, why
+        lineage/<cycle>/<force>/<indicator>.txt   how each figure was made (peelkit explain)
+        charts/<cycle>/<indicator>.svg            every force ranked (the report's chart)
+        reports/<cycle>/<force>/                  the force's report: HTML, PDF, SVG, CSV
+      report-cache/              reports kept between publications (unchanged ones not rebuilt)
+
+The site reads only the bundle ``current`` names, so a page, the API, the CSV download and the
+PDF report show the same value for the same force × indicator × period: they are all written
+here from one computation. Nothing is computed while serving. A bundle is written under a
+temporary name and renamed when complete; ``current`` is replaced in one step, so a reader sees
+the old bundle or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from peelkit import __version__, reference, service
+from peelkit.indicators.periods import PeriodEnd, for_cycle, known_cycles
+from peelkit.warehouse import Waiting
+
+DEFAULT_SITE = Path("peelkit-site")
+POINTER = "current"
+BUNDLES = "bundles"
+
+
+@dataclass(frozen=True)
+class Published:
+    """A bundle written and switched on: where, its version, and what it holds."""
+
+    folder: Path
+    version: str
+    records: int
+    reports: int
+    seconds: float
+
+
+def publish(
+    warehouse: Path,
+    site: Path = DEFAULT_SITE,
+    *,
+    cycles: Iterable[int] | None = None,
+    judgments_folder: Path | None = None,
+    reports: bool = True,
+    pdf: bool = True,
+    step: Callable[[str], None] = lambda _: None,
+    on_wait: Waiting | None = None,
+) -> Published:
+    """Write a new bundle of ``warehouse`` under ``site/bundles/`` and make it current."""
+    from peelkit.coverage import read_coverage
+    from peelkit.indicators import explain as explaining
+    from peelkit.indicators.catalogue import catalogue
+    from peelkit.report.build import ranked_chart
+    from peelkit.report.charts import svg
+    from peelkit.warehouse import data_labels
+
+    started = time.perf_counter()
+    chosen = sorted(cycles) if cycles else sorted(known_cycles())
+    periods = [for_cycle(c) for c in chosen]
+    bundles = site / BUNDLES
+    bundles.mkdir(parents=True, exist_ok=True)
+    work = bundles / f".writing-{os.getpid()}-{time.time_ns()}"
+    work.mkdir()
+    try:
+        computed: dict[int, list[Any]] = {}
+        step("Computing the records")
+        with service.reading(warehouse, on_wait) as con:
+            labels = data_labels(con)
+            for when in periods:
+                assert when.cycle is not None
+                computed[when.cycle] = service.compute_records(con, when)
+            coverage = read_coverage(con)
+            step("Writing how each figure was made")
+            for when in periods:
+                assert when.cycle is not None
+                _write_lineage(con, explaining, computed[when.cycle], when, work)
+        step("Writing the records, grades and charts")
+        book = catalogue()
+        _write_json(work / "forces.json", _forces())
+        _write_json(
+            work / "catalogue.json",
+            [i.model_dump(mode="json") for i in book.indicator],
+        )
+        _write_json(
+            work / "coverage.json",
+            {
+                "rows": [asdict(r) for r in coverage.rows],
+                "counts": [asdict(c) for c in coverage.counts()],
+                "gaps": [asdict(g) | {"forces": g.forces} for g in coverage.gaps()],
+            },
+        )
+        total = 0
+        for when in periods:
+            assert when.cycle is not None
+            records = computed[when.cycle]
+            rows = [_row(r) for r in records]
+            total += len(rows)
+            _write_json(work / "records" / f"{when.cycle}.json", rows)
+            _write_csv(work / "records" / f"{when.cycle}.csv", rows)
+            found = service.judgments(when.cycle, judgments_folder, labels)
+            _write_json(work / "grades" / f"{when.cycle}.json", _grades(when.cycle, found))
+            charts = work / "charts" / str(when.cycle)
+            charts.mkdir(parents=True)
+            for ind in book.indicator:
+                chart = ranked_chart(records, ind.id, None)
+                if chart is not None:
+                    (charts / f"{ind.id}.svg").write_text(svg(chart, ""), encoding="utf-8")
+        made = 0
+        if reports:
+            for when in periods:
+                step(f"Writing the {when.cycle} force reports")
+                made += _reports(warehouse, site, work, when, judgments_folder, pdf, on_wait)
+        digest = hashlib.sha256((work / "records").joinpath(f"{chosen[-1]}.json").read_bytes())
+        version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + digest.hexdigest()[:8]
+        _write_json(
+            work / "manifest.json",
+            {
+                "version": version,
+                "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "peelkit_version": __version__,
+                "labels": list(labels),
+                "cycles": [
+                    {"cycle": w.cycle, "period_end": w.end.isoformat(), "title": w.title}
+                    for w in periods
+                ],
+                "records": total,
+                "reports": made,
+            },
+        )
+        final = bundles / version
+        work.rename(final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    _point_to(site, version)
+    return Published(final, version, total, made, time.perf_counter() - started)
+
+
+def _point_to(site: Path, version: str) -> None:
+    """Make ``version`` the bundle the site serves, in one step (a rename)."""
+    temporary = site / f".{POINTER}-{os.getpid()}"
+    temporary.write_text(version + "\n", encoding="utf-8")
+    os.replace(temporary, site / POINTER)
+
+
+def current(site: Path) -> Path | None:
+    """The folder of the bundle the site serves; None before anything is published."""
+    try:
+        version = (site / POINTER).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    folder = site / BUNDLES / version
+    return folder if folder.is_dir() else None
+
+
+def _forces() -> list[dict[str, Any]]:
+    return [
+        {"code": f.code, "name": f.name, "slug": f.slug, "region": reference.region_of(f.code)}
+        for f in reference.territorial_forces()
+    ]
+
+
+def _row(record: Any) -> dict[str, Any]:
+    row: dict[str, Any] = record.as_row()
+    for key, value in row.items():
+        if isinstance(value, date):
+            row[key] = value.isoformat()
+    return row
+
+
+def _grades(cycle: int, found: dict[str, Any]) -> dict[str, Any]:
+    from peelkit.judgments import NOT_RECORDED, question_set
+
+    questions = question_set(cycle)
+    out: dict[str, Any] = {
+        "cycle": cycle,
+        "previous_cycle": questions.previous_cycle,
+        "questions": [
+            {"number": q.number, "short": q.short, "text": q.text, "graded": q.graded}
+            for q in questions.question
+        ],
+        "forces": {},
+    }
+    for force in reference.territorial_forces():
+        j = found.get(force.code)
+        if j is None:
+            out["forces"][force.code] = {
+                "overall": NOT_RECORDED,
+                "previous_overall": None,
+                "questions": {str(q.number): NOT_RECORDED for q in questions.question},
+                "previous": {},
+                "source": None,
+                "published": None,
+            }
+            continue
+        judged = {q.number: q for q in j.questions}
+        out["forces"][force.code] = {
+            "overall": j.overall.grade,
+            "previous_overall": j.overall.previous_grade,
+            "questions": {
+                str(q.number): judged[q.number].grade if q.number in judged else NOT_RECORDED
+                for q in questions.question
+            },
+            "previous": {str(n): q.previous_grade for n, q in judged.items() if q.previous_grade},
+            "source": j.source,
+            "published": j.published,
+        }
+    return out
+
+
+def _write_lineage(
+    con: Any, explaining: Any, records: list[Any], when: PeriodEnd, work: Path
+) -> None:
+    """``peelkit explain`` of every force × indicator (its latest period; a broken-down
+    indicator's first row), as text: what the "how this figure was made" page shows."""
+    by_indicator: dict[str, list[Any]] = {}
+    for r in records:
+        by_indicator.setdefault(r.indicator_id, []).append(r)
+    for force in reference.territorial_forces():
+        folder = work / "lineage" / str(when.cycle) / force.code
+        folder.mkdir(parents=True)
+        for indicator, mine in by_indicator.items():
+            rows = sorted({r.breakdown for r in mine if r.breakdown is not None})
+            for row in rows or [None]:
+                text = explaining.explain(con, mine, force.code, indicator, when, None, row).text
+                name = indicator if row is None else f"{indicator}--{_slug(row)}"
+                (folder / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def _reports(
+    warehouse: Path,
+    site: Path,
+    work: Path,
+    when: PeriodEnd,
+    judgments_folder: Path | None,
+    pdf: bool,
+    on_wait: Waiting | None,
+) -> int:
+    """Every force's report, rendered into the report cache (unchanged ones are not made
+    again) and linked into the bundle."""
+    cache = site / "report-cache" / str(when.cycle)
+    forces = [f.code for f in reference.territorial_forces()]
+    rendered = service.reports(
+        warehouse,
+        forces,
+        cache,
+        when,
+        judgments_folder=judgments_folder,
+        pdf=pdf,
+        allow_gaps=True,
+        on_wait=on_wait,
+    )
+    for r in rendered:
+        source = r.files.html.parent
+        target = work / "reports" / str(when.cycle) / r.force
+        target.mkdir(parents=True)
+        for path in sorted(source.iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                try:
+                    os.link(path, target / path.name)
+                except OSError:
+                    shutil.copy2(path, target / path.name)
+    return len(rendered)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, ensure_ascii=False, indent=1, default=_iso)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {k: ";".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()}
+            )
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
