@@ -47,7 +47,7 @@ def test_no_module_but_display_rounds_a_figure_for_showing():
 #: The presentation layer, where numbers become text: display.py and the modules that render
 #: through it. The demo's writers are exempt: they write source files in the official formats
 #: (coordinates to six places, counts), which is data, not presentation.
-PRESENTATION = ("display.py", "present.py", "cli.py", "report/")
+PRESENTATION = ("display.py", "present.py", "cli.py", "report/", "site/")
 WRITERS_OF_SOURCE_FILES = ("demo/",)
 
 

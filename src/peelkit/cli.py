@@ -484,6 +484,80 @@ def _report_check(target: Path, warehouse: Path) -> None:
     console.print(f"{target}: the report agrees with its data", highlight=False)
 
 
+@app.command("publish")
+def publish_command(
+    warehouse: WarehouseOpt = DEFAULT_PATH,
+    site: Annotated[Path, typer.Option(help="The site's folder (bundles and pointer).")] = Path(
+        "peelkit-site"
+    ),
+    judgments: Annotated[
+        Path | None,
+        typer.Option(
+            help="A folder of judgments files. Default: the demo's on a warehouse holding the "
+            "demo dataset, none on any other."
+        ),
+    ] = None,
+    reports: Annotated[
+        bool, typer.Option(help="Also render and publish every force's report.")
+    ] = True,
+    pdf: Annotated[bool, typer.Option(help="The reports' PDFs too (WeasyPrint).")] = True,
+) -> None:
+    """Publish what the site serves: the records of every cycle, grades, charts, how each
+    figure was made, coverage and the force reports, as a new bundle switched on at once."""
+    from peelkit.publish import publish
+
+    def step(name: str) -> None:
+        err.print(f"{name}…", highlight=False)
+
+    done = publish(
+        warehouse,
+        site,
+        judgments_folder=judgments,
+        reports=reports,
+        pdf=pdf,
+        step=step,
+        on_wait=_waiting,
+    )
+    console.print(
+        f"Published {done.version}: {done.records:,} records and {done.reports} reports in "
+        f"{done.seconds:.1f} s, under {done.folder}. 'peelkit serve --site {site}' serves it.",
+        highlight=False,
+    )
+
+
+@app.command("serve")
+def serve_command(
+    site: Annotated[Path, typer.Option(help="The site's folder (peelkit publish).")] = Path(
+        "peelkit-site"
+    ),
+    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the published site and its API (read-only; nothing is computed while serving)."""
+    import os
+
+    import uvicorn
+
+    from peelkit.publish import current
+
+    if current(site) is None:
+        raise typer.BadParameter(
+            f"nothing is published under {site}; run 'peelkit publish' (or 'peelkit demo') first",
+            param_hint="--site",
+        )
+    os.environ["PEELKIT_SITE"] = str(site.resolve())
+    console.print(f"Serving {site} on http://{host}:{port}/ (Ctrl+C stops).", highlight=False)
+    uvicorn.run(
+        "peelkit.site.serve:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=True,
+    )
+
+
 @app.command("demo")
 def demo_command(
     warehouse: WarehouseOpt = DEFAULT_PATH,

@@ -301,6 +301,12 @@ def _write_json(path: Path, data: Any) -> None:
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(rows_csv(rows), encoding="utf-8")
+
+
+def rows_csv(rows: list[dict[str, Any]]) -> str:
+    """Record rows as CSV, lists (load ids, forces) joined with ';': the download of a bundle
+    and of the API alike."""
     out = io.StringIO()
     if rows:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
@@ -309,7 +315,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
             writer.writerow(
                 {k: ";".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()}
             )
-    path.write_text(out.getvalue(), encoding="utf-8")
+    return out.getvalue()
 
 
 def _iso(value: object) -> str:

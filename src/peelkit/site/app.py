@@ -1,0 +1,452 @@
+"""The public site and its API: every published figure, grade and report, read from the
+published bundle (peelkit.publish) and never computed while serving.
+
+One FastAPI application serves the pages (Jinja2 templates in the GOV.UK Design System's
+markup, working with JavaScript off) and the API under ``/api/v1``, whose rows are the very
+rows the pages and the CSV download show. Every route declares who may use it (``ROUTES``):
+today all are public and read-only; the inspectors' workbench will add its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from peelkit import display, reference
+from peelkit.publish import rows_csv
+from peelkit.site.bundle import Bundle, Published
+
+STATIC = Path(__file__).parent / "static"
+
+#: Who may use each route (method, path template): the one declared table; a test fails on a
+#: route that is not in it.
+ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/"): "public",
+    ("GET", "/forces/{slug}"): "public",
+    ("GET", "/forces/{slug}/indicators/{indicator}"): "public",
+    ("GET", "/indicators"): "public",
+    ("GET", "/indicators/{indicator}"): "public",
+    ("GET", "/charts/{cycle}/{name}"): "public",
+    ("GET", "/reports/{cycle}/{slug}/{name}"): "public",
+    ("GET", "/coverage"): "public",
+    ("GET", "/search"): "public",
+    ("GET", "/api/v1/forces"): "public",
+    ("GET", "/api/v1/cycles"): "public",
+    ("GET", "/api/v1/catalogue"): "public",
+    ("GET", "/api/v1/records"): "public",
+    ("GET", "/api/v1/grades"): "public",
+    ("GET", "/api/v1/openapi.json"): "public",
+    ("GET", "/static"): "public",
+}
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+# an SVG shown as an image runs no script; its drawing uses style attributes
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+CACHE = "public, max-age=60"
+
+
+def create_app(site: Path) -> FastAPI:
+    """The application serving the bundle that ``site``'s pointer names."""
+    published = Published(site)
+    app = FastAPI(
+        title="peelkit: police effectiveness (PEEL) figures",
+        version="1",
+        openapi_url=None,  # served below, with an ETag like every response
+        docs_url=None,
+        redoc_url=None,
+        debug=False,
+    )
+    env = Environment(
+        loader=PackageLoader("peelkit.site", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["figure"] = display.figure
+    env.globals["NO_VALUE"] = display.NO_VALUE
+    if STATIC.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.middleware("http")
+    async def security(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if response.headers.get("content-type", "").startswith("image/svg"):
+            response.headers["Content-Security-Policy"] = SVG_POLICY
+        return response
+
+    def bundle() -> Bundle:
+        found = published.current()
+        if found is None:
+            raise HTTPException(503, "Nothing is published yet: run 'peelkit publish'.")
+        return found
+
+    def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+        b = published.current()
+        text = env.get_template(template).render(request=request, bundle=b, **context)
+        return _cached(request, text.encode("utf-8"), "text/html; charset=utf-8", b, status)
+
+    def force_named(b: Bundle, name: str) -> dict[str, Any]:
+        force = b.force_by_slug.get(name)
+        if force is None:
+            code = reference.force_code_of(name)
+            force = b.force_by_code.get(code or "")
+        if force is None:
+            closest = ", ".join(reference.closest_force_names(name, 3))
+            raise HTTPException(404, f"There is no force called {name!r}. Closest: {closest}.")
+        return force
+
+    def cycle_of(b: Bundle, cycle: int | None) -> int:
+        known = [c["cycle"] for c in b.cycles]
+        if cycle is None:
+            return b.latest_cycle
+        if cycle not in known:
+            raise HTTPException(
+                400, f"cycle {cycle} is not published; published: {', '.join(map(str, known))}"
+            )
+        return cycle
+
+    # -- pages ----------------------------------------------------------------------------
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(
+        request: Request,
+        grade: str | None = None,
+        region: str | None = None,
+        sort: str = "name",
+    ) -> Response:
+        b = bundle()
+        cycle = b.latest_cycle
+        grades = b.grades(cycle)
+        rows = []
+        for f in b.forces:
+            g = grades["forces"][f["code"]]
+            rows.append({"force": f, "overall": g["overall"], "questions": g["questions"]})
+        regions = sorted({f["region"] for f in b.forces if f["region"]})
+        if region:
+            rows = [r for r in rows if r["force"]["region"] == region]
+        if grade:
+            rows = [r for r in rows if r["overall"] == grade]
+        order = ["outstanding", "good", "requires improvement", "inadequate"]
+        if sort == "grade":
+            rows.sort(
+                key=lambda r: (
+                    order.index(r["overall"]) if r["overall"] in order else 9,
+                    r["force"]["name"],
+                )
+            )
+        else:
+            rows.sort(key=lambda r: r["force"]["name"])
+        counts = {
+            g: sum(grades["forces"][c]["overall"] == g for c in grades["forces"]) for g in order
+        }
+        return page(
+            request,
+            "home.html",
+            rows=rows,
+            questions=grades["questions"],
+            cycle=cycle,
+            regions=regions,
+            region=region,
+            grade=grade,
+            grades=order,
+            counts=counts,
+            sort=sort,
+        )
+
+    @app.get("/forces/{slug}", response_class=HTMLResponse, include_in_schema=False)
+    def force_page(request: Request, slug: str, cycle: int | None = None) -> Response:
+        b = bundle()
+        force = force_named(b, slug)
+        chosen = cycle_of(b, cycle)
+        grades = b.grades(chosen)
+        mine = [r for r in b.records(chosen) if r["force_code"] == force["code"]]
+        numbers = _latest_rows(mine)
+        gaps = [g for g in b.coverage["gaps"] if force["name"] in g["force_names"]]
+        report = _report_files(b, chosen, force["code"])
+        return page(
+            request,
+            "force.html",
+            force=force,
+            cycle=chosen,
+            grades=grades,
+            judged=grades["forces"][force["code"]],
+            numbers=numbers,
+            indicators=b.indicator_by_id,
+            gaps=gaps,
+            report=report,
+        )
+
+    @app.get("/indicators", response_class=HTMLResponse, include_in_schema=False)
+    def catalogue_page(request: Request) -> Response:
+        b = bundle()
+        return page(request, "catalogue.html", catalogue=b.catalogue)
+
+    @app.get("/indicators/{indicator}", response_class=HTMLResponse, include_in_schema=False)
+    def indicator_page(
+        request: Request, indicator: str, force: str | None = None, cycle: int | None = None
+    ) -> Response:
+        b = bundle()
+        ind = b.indicator_by_id.get(indicator)
+        if ind is None:
+            raise HTTPException(404, f"There is no indicator {indicator!r} in the catalogue.")
+        chosen = cycle_of(b, cycle)
+        subject = force_named(b, force)["code"] if force else None
+        rows = _ranked([r for r in b.records(chosen) if r["indicator_id"] == indicator])
+        chart = b.file("charts", str(chosen), f"{indicator}.svg")
+        return page(
+            request,
+            "indicator.html",
+            ind=ind,
+            cycle=chosen,
+            rows=rows,
+            subject=subject,
+            chart=f"/charts/{chosen}/{indicator}.svg" if chart else None,
+            names=b.force_by_code,
+        )
+
+    @app.get(
+        "/forces/{slug}/indicators/{indicator}",
+        response_class=HTMLResponse,
+        include_in_schema=False,
+    )
+    def how_made(request: Request, slug: str, indicator: str, cycle: int | None = None) -> Response:
+        b = bundle()
+        force = force_named(b, slug)
+        chosen = cycle_of(b, cycle)
+        ind = b.indicator_by_id.get(indicator)
+        if ind is None:
+            raise HTTPException(404, f"There is no indicator {indicator!r} in the catalogue.")
+        path = b.file("lineage", str(chosen), force["code"], f"{indicator}.txt")
+        rows = sorted(
+            p.name
+            for p in (b.folder / "lineage" / str(chosen) / force["code"]).glob(
+                f"{indicator}--*.txt"
+            )
+        )
+        if path is None and rows:
+            path = b.file("lineage", str(chosen), force["code"], rows[0])
+        if path is None:
+            raise HTTPException(404, f"{indicator} has no published figure for {force['name']}.")
+        return page(
+            request,
+            "how-made.html",
+            force=force,
+            ind=ind,
+            cycle=chosen,
+            text=path.read_text(encoding="utf-8"),
+        )
+
+    @app.get("/coverage", response_class=HTMLResponse, include_in_schema=False)
+    def coverage_page(request: Request) -> Response:
+        b = bundle()
+        return page(request, "coverage.html", coverage=b.coverage)
+
+    @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
+    def search(request: Request, q: str = "") -> Response:
+        b = bundle()
+        text = q.strip()[:100]
+        forces = []
+        indicators = []
+        if text:
+            code = reference.force_code_of(text)
+            folded = text.casefold()
+            forces = [
+                f
+                for f in b.forces
+                if f["code"] == code or folded in f["name"].casefold() or folded == f["slug"]
+            ]
+            indicators = [
+                i
+                for i in b.catalogue
+                if folded in i["title"].casefold() or folded == i["id"].casefold()
+            ]
+        return page(request, "search.html", q=text, forces=forces, indicators=indicators)
+
+    @app.get("/charts/{cycle}/{name}", include_in_schema=False)
+    def chart(request: Request, cycle: int, name: str) -> Response:
+        b = bundle()
+        path = b.file("charts", str(cycle_of(b, cycle)), name)
+        if path is None or not name.endswith(".svg"):
+            raise HTTPException(404, "There is no such chart.")
+        return _cached(request, path.read_bytes(), "image/svg+xml", b)
+
+    @app.get("/reports/{cycle}/{slug}/{name}", include_in_schema=False)
+    def report_file(request: Request, cycle: int, slug: str, name: str) -> Response:
+        b = bundle()
+        force = force_named(b, slug)
+        path = b.file("reports", str(cycle_of(b, cycle)), force["code"], name)
+        if path is None:
+            raise HTTPException(404, f"There is no report file {name!r} for {force['name']}.")
+        return FileResponse(path, headers={"Cache-Control": CACHE, "ETag": _etag(b, name)})
+
+    # -- the API --------------------------------------------------------------------------
+
+    @app.get("/api/v1/forces", tags=["reference"])
+    def api_forces(request: Request) -> Response:
+        """The 43 territorial forces: ONS code, name, police.uk id and region."""
+        b = bundle()
+        return _json(request, b, {"forces": b.forces})
+
+    @app.get("/api/v1/cycles", tags=["reference"])
+    def api_cycles(request: Request) -> Response:
+        """The published cycles, each with the period end its data run to."""
+        b = bundle()
+        return _json(request, b, {"cycles": b.cycles, "version": b.version})
+
+    @app.get("/api/v1/catalogue", tags=["reference"])
+    def api_catalogue(request: Request) -> Response:
+        """Every indicator: definition, unit, period, Annex A rule, exclusions, caveats."""
+        b = bundle()
+        return _json(request, b, {"indicators": b.catalogue})
+
+    @app.get("/api/v1/records", tags=["records"])
+    def api_records(
+        request: Request,
+        force: str | None = Query(None, description="ONS code, police.uk id or any name"),
+        indicator: str | None = Query(None, description="an indicator id, e.g. FIN-2"),
+        cycle: int | None = Query(None, description="a published cycle (default: the latest)"),
+        period: str | None = Query(None, description="a period exactly as records name it"),
+        page_number: int = Query(1, alias="page", ge=1),
+        per_page: int = Query(100, ge=1, le=1000),
+        format: str | None = Query(None, pattern="^(json|csv)$"),
+    ) -> Response:
+        """Benchmark records, the long row: value, numerator, denominator, both intervals,
+        verdict, rank, coverage, note, load ids and data label."""
+        b = bundle()
+        chosen = cycle_of(b, cycle)
+        rows = b.records(chosen)
+        if force:
+            code = force_named(b, force)["code"]
+            rows = [r for r in rows if r["force_code"] == code]
+        if indicator:
+            if indicator not in b.indicator_by_id:
+                raise HTTPException(404, f"There is no indicator {indicator!r} in the catalogue.")
+            rows = [r for r in rows if r["indicator_id"] == indicator]
+        if period:
+            rows = [r for r in rows if r["period"] == period]
+        total = len(rows)
+        start = (page_number - 1) * per_page
+        shown = rows[start : start + per_page]
+        wants_csv = format == "csv" or (
+            format is None and "text/csv" in request.headers.get("accept", "")
+        )
+        if wants_csv:
+            return _cached(request, rows_csv(shown).encode("utf-8"), "text/csv; charset=utf-8", b)
+        return _json(
+            request,
+            b,
+            {
+                "cycle": chosen,
+                "total": total,
+                "page": page_number,
+                "per_page": per_page,
+                "records": shown,
+            },
+        )
+
+    @app.get("/api/v1/grades", tags=["grades"])
+    def api_grades(request: Request, cycle: int | None = None) -> Response:
+        """The inspectors' published grades of every force, overall and per question."""
+        b = bundle()
+        return _json(request, b, b.grades(cycle_of(b, cycle)))
+
+    @app.get("/api/v1/openapi.json", include_in_schema=False)
+    def api_openapi(request: Request) -> Response:
+        return _json(request, published.current(), app.openapi())
+
+    # -- errors ---------------------------------------------------------------------------
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        text = env.get_template("error.html").render(
+            request=request, bundle=None, status=exc.status_code, message=str(exc.detail)
+        )
+        return HTMLResponse(text, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        message = "Something went wrong on our side. Try again later."
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message}, status_code=500)
+        text = env.get_template("error.html").render(
+            request=request, bundle=None, status=500, message=message
+        )
+        return HTMLResponse(text, status_code=500)
+
+    return app
+
+
+def _latest_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each indicator's rows of its own period (the latest of a series)."""
+    latest: dict[str, str] = {}
+    for r in rows:
+        latest[r["indicator_id"]] = max(latest.get(r["indicator_id"], ""), r["window_end"] or "")
+    return [r for r in rows if (r["window_end"] or "") == latest[r["indicator_id"]]]
+
+
+def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The indicator's rows of its own period and first row, highest value first; forces
+    without a value last."""
+    rows = _latest_rows(rows)
+    keys = [r["breakdown_key"] for r in rows]
+    if any(k is not None for k in keys):
+        first = next(k for k in keys if k is not None)
+        rows = [r for r in rows if r["breakdown_key"] == first]
+    return sorted(rows, key=lambda r: (r["value"] is None, -(r["value"] or 0)))
+
+
+def _report_files(b: Bundle, cycle: int, code: str) -> dict[str, str]:
+    folder = b.folder / "reports" / str(cycle) / code
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for path in sorted(folder.iterdir()):
+        for kind, suffix in (("html", ".html"), ("pdf", ".pdf"), ("csv", ".csv")):
+            if path.suffix == suffix:
+                found[kind] = path.name
+    return found
+
+
+def _etag(b: Bundle, key: str) -> str:
+    return '"' + hashlib.sha256(f"{b.version}:{key}".encode()).hexdigest()[:32] + '"'
+
+
+def _cached(
+    request: Request, body: bytes, media_type: str, b: Bundle | None, status: int = 200
+) -> Response:
+    """A response with an ETag of its bytes; 304 when the client already has them."""
+    tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": tag, "Cache-Control": CACHE}
+    if status == 200 and request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
+
+
+def _json(request: Request, b: Bundle | None, data: Any) -> Response:
+    import json
+
+    body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+    return _cached(request, body, "application/json", b)

@@ -1,0 +1,104 @@
+"""The published bundle as the site reads it: loaded once per version into memory, indexed for
+the pages and the API, and never changed (peelkit.publish writes it; the pointer chooses it).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from peelkit import publish
+
+
+@dataclass
+class Bundle:
+    """One published bundle: its files, read on first use."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    _json: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["version"])
+
+    def read(self, name: str) -> Any:
+        if name not in self._json:
+            self._json[name] = json.loads((self.folder / name).read_text(encoding="utf-8"))
+        return self._json[name]
+
+    @cached_property
+    def forces(self) -> list[dict[str, Any]]:
+        return list(self.read("forces.json"))
+
+    @cached_property
+    def force_by_code(self) -> dict[str, dict[str, Any]]:
+        return {f["code"]: f for f in self.forces}
+
+    @cached_property
+    def force_by_slug(self) -> dict[str, dict[str, Any]]:
+        return {f["slug"]: f for f in self.forces}
+
+    @cached_property
+    def catalogue(self) -> list[dict[str, Any]]:
+        return list(self.read("catalogue.json"))
+
+    @cached_property
+    def indicator_by_id(self) -> dict[str, dict[str, Any]]:
+        return {i["id"]: i for i in self.catalogue}
+
+    @property
+    def cycles(self) -> list[dict[str, Any]]:
+        return list(self.manifest["cycles"])
+
+    @property
+    def latest_cycle(self) -> int:
+        return int(self.cycles[-1]["cycle"])
+
+    def records(self, cycle: int) -> list[dict[str, Any]]:
+        return list(self.read(f"records/{cycle}.json"))
+
+    def grades(self, cycle: int) -> dict[str, Any]:
+        return dict(self.read(f"grades/{cycle}.json"))
+
+    @cached_property
+    def coverage(self) -> dict[str, Any]:
+        return dict(self.read("coverage.json"))
+
+    def file(self, *parts: str) -> Path | None:
+        """A file of the bundle by its path parts; None when it is not there (or the parts try
+        to leave the bundle)."""
+        path = self.folder.joinpath(*parts).resolve()
+        if not path.is_relative_to(self.folder.resolve()) or not path.is_file():
+            return None
+        return path
+
+
+class Published:
+    """The bundle the site's pointer names, re-read when the pointer changes."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self._lock = threading.Lock()
+        self._bundle: Bundle | None = None
+        self._pointer: tuple[int, int] | None = None
+
+    def current(self) -> Bundle | None:
+        pointer = self.site / publish.POINTER
+        try:
+            stat = pointer.stat()
+        except FileNotFoundError:
+            return None
+        seen = (stat.st_mtime_ns, stat.st_ino)
+        with self._lock:
+            if self._bundle is None or seen != self._pointer:
+                folder = publish.current(self.site)
+                if folder is None:
+                    return None
+                manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+                self._bundle, self._pointer = Bundle(folder, manifest), seen
+            return self._bundle

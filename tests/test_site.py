@@ -1,0 +1,175 @@
+"""The public site and API on the demo's published bundle: every page type answers, the pages
+show the API's numbers, bad parameters get clear errors, nothing user-supplied is executed,
+every route declares who may use it, and a new publication is served at once."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from peelkit import display, reference
+from peelkit.publish import current, publish
+from peelkit.site.app import ROUTES, create_app
+
+PAGES = [
+    "/",
+    "/?region=London&grade=good&sort=grade",
+    "/forces/metropolitan",
+    "/forces/E23000032",
+    "/indicators",
+    "/indicators/FIN-5",
+    "/indicators/FIN-5?force=kent",
+    "/forces/kent/indicators/FIN-5",
+    "/forces/kent/indicators/FIG-4",
+    "/coverage",
+    "/search?q=Devon",
+    "/charts/2016/FIN-5.svg",
+    "/api/v1/forces",
+    "/api/v1/cycles",
+    "/api/v1/catalogue",
+    "/api/v1/records?force=kent&indicator=FIN-5",
+    "/api/v1/grades",
+    "/api/v1/openapi.json",
+]
+PAYLOADS = ["<script>alert(1)</script>", "'\"><img src=x onerror=alert(1)>", "'; DROP TABLE x;--"]
+
+
+@pytest.fixture(scope="module")
+def site(demo_run, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("site")
+    publish(demo_run.warehouse, folder, reports=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def client(site) -> TestClient:
+    return TestClient(create_app(site))
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_every_page_type_answers_with_the_security_headers(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.text[:300]
+    csp = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp.replace(
+        "style-src 'unsafe-inline'", ""
+    )
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"]
+    assert response.headers["etag"]
+    if response.headers["content-type"].startswith("text/html"):
+        assert "<script>" not in response.text  # no inline script anywhere
+        assert 'style="' not in response.text
+
+
+def test_the_force_page_shows_the_apis_numbers_for_every_force_and_indicator(client):
+    catalogue = {i["id"]: i for i in client.get("/api/v1/catalogue").json()["indicators"]}
+    checked = 0
+    for force in reference.territorial_forces():
+        page = client.get(f"/forces/{force.slug}").text
+        rows = client.get("/api/v1/records", params={"force": force.code, "per_page": 1000}).json()[
+            "records"
+        ]
+        shown = {
+            (m.group(1), m.group(2)): unescape(m.group(3)).strip()
+            for m in re.finditer(
+                r'data-indicator="([^"]+)" data-row-key="([^"]*)">.*?'
+                r'data-value="force">([^<]*)</td>',
+                page,
+                re.S,
+            )
+        }
+        latest: dict[str, str] = {}
+        for r in rows:
+            latest[r["indicator_id"]] = max(latest.get(r["indicator_id"], ""), r["window_end"])
+        for r in rows:
+            if r["window_end"] != latest[r["indicator_id"]]:
+                continue
+            decimals = catalogue[r["indicator_id"]]["decimals"]
+            key = (r["indicator_id"], r["breakdown_key"] or "")
+            assert shown[key] == display.figure(r["value"], decimals), (force.name, key)
+            checked += 1
+    assert checked > 43 * 20
+
+
+def test_the_indicator_page_ranks_every_force_and_names_those_without_a_value(client):
+    page = client.get("/indicators/FIN-5").text
+    forces = re.findall(r'data-force="([^"]+)"', page)
+    assert len(forces) == 43 and len(set(forces)) == 43
+    rows = client.get("/api/v1/records", params={"indicator": "FIN-5", "per_page": 1000}).json()
+    dorset = next(r for r in rows["records"] if r["force_code"] == "E23000039")
+    assert dorset["value"] is None  # excluded in 2016: named with its reason, not drawn as 0
+    assert "No value:" in page
+
+
+def test_unknown_force_is_a_404_naming_the_closest_and_a_bad_cycle_a_400(client):
+    response = client.get("/forces/kentt")
+    assert response.status_code == 404
+    assert "Kent" in response.text and "Traceback" not in response.text
+    api = client.get("/api/v1/records", params={"force": "Nowhere Constabulary"})
+    assert api.status_code == 404 and "Closest" in api.json()["detail"]
+    bad = client.get("/api/v1/records", params={"cycle": 2099})
+    assert bad.status_code == 400 and "published: 2016" in bad.json()["detail"]
+    assert client.get("/indicators/NOPE-1").status_code == 404
+    assert client.get("/api/v1/records", params={"format": "xml"}).status_code == 422
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_user_input_is_escaped_everywhere(client, payload):
+    for url, params in [
+        ("/search", {"q": payload}),
+        (f"/forces/{payload}", {}),
+        ("/indicators/FIN-5", {"force": payload}),
+        ("/api/v1/records", {"force": payload}),
+        ("/api/v1/records", {"period": payload}),
+    ]:
+        response = client.get(url, params=params)
+        assert response.status_code in (200, 404), (url, response.status_code)
+        assert "Traceback" not in response.text
+        if response.headers["content-type"].startswith("text/html"):
+            assert "<script>alert" not in response.text and "<img src=x" not in response.text
+        else:  # JSON, never sniffed as HTML
+            assert response.headers["content-type"] == "application/json"
+            assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_client_with_the_etag_gets_304(client):
+    first = client.get("/api/v1/grades")
+    again = client.get("/api/v1/grades", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_csv_and_json_give_the_same_rows(client):
+    params = {"indicator": "FIN-2", "per_page": 1000}
+    rows = client.get("/api/v1/records", params=params).json()["records"]
+    text = client.get("/api/v1/records", params=params | {"format": "csv"}).text
+    lines = text.strip().splitlines()
+    assert len(lines) == len(rows) + 1
+    negotiated = client.get("/api/v1/records", params=params, headers={"Accept": "text/csv"})
+    assert negotiated.text == text
+
+
+def test_every_route_declares_who_may_use_it(client):
+    declared = {path for _, path in ROUTES}
+    for route in client.app.routes:
+        path = getattr(route, "path", None)
+        assert path in declared, f"{path} has no declared permission in site.app.ROUTES"
+
+
+def test_a_new_publication_is_served_at_once_and_whole(demo_run, site, client):
+    first = client.get("/api/v1/cycles").json()["version"]
+    second = publish(demo_run.warehouse, site, reports=False)
+    assert second.version != first
+    assert current(site) == second.folder
+    assert client.get("/api/v1/cycles").json()["version"] == second.version
+    assert not [p for p in (site / "bundles").iterdir() if p.name.startswith(".")]
+
+
+def test_nothing_published_is_a_clear_503(tmp_path):
+    client = TestClient(create_app(tmp_path / "empty"))
+    response = client.get("/")
+    assert response.status_code == 503 and "peelkit publish" in response.text
