@@ -239,6 +239,7 @@ def _write_lineage(
 ) -> None:
     """``peelkit explain`` of every force × indicator (its latest period; a broken-down
     indicator's first row), as text: what the "how this figure was made" page shows."""
+    ledger = explaining.Ledger(con)
     by_indicator: dict[str, list[Any]] = {}
     for r in records:
         by_indicator.setdefault(r.indicator_id, []).append(r)
@@ -248,7 +249,9 @@ def _write_lineage(
         for indicator, mine in by_indicator.items():
             rows = sorted({r.breakdown for r in mine if r.breakdown is not None})
             for row in rows or [None]:
-                text = explaining.explain(con, mine, force.code, indicator, when, None, row).text
+                text = explaining.explain(
+                    con, mine, force.code, indicator, when, None, row, ledger=ledger
+                ).text
                 name = indicator if row is None else f"{indicator}--{_slug(row)}"
                 (folder / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import ibis
@@ -26,6 +27,44 @@ from peelkit.indicators.periods import PeriodEnd, for_cycle, known_cycles, parse
 class Explanation:
     record: BenchmarkRecord
     text: str
+
+
+class Ledger:
+    """The load ledger, rejected rows, plausibility findings and population rows, read once
+    from the warehouse: an explanation looks its lines up here, so that explaining every force
+    × indicator (peelkit publish) reads the warehouse four times, not four times each."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.loads = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "SELECT load_id, path, member, sha256, kind, rows_loaded, damage FROM loads"
+            ).fetchall()
+        }
+        self.rejected: dict[int, list[tuple[Any, ...]]] = {}
+        for row in con.execute(
+            "SELECT load_id, line, coalesce(field, '(whole line)'), reason, raw, period_start, "
+            "force_code FROM rejected_rows ORDER BY load_id, line"
+        ).fetchall():
+            self.rejected.setdefault(row[0], []).append(row)
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'findings'"
+        ).fetchone()
+        self.findings: dict[str, list[tuple[Any, ...]]] | None = None
+        if exists and exists[0]:
+            self.findings = {}
+            for row in con.execute(
+                "SELECT force_code, rule, source, period, load_id, detail FROM findings "
+                "ORDER BY source, period_start, rule, load_id, detail"
+            ).fetchall():
+                self.findings.setdefault(row[0], []).append(row[1:])
+        self.population: dict[tuple[str, int], list[tuple[Any, ...]]] = {}
+        for row in con.execute(
+            "SELECT force_code, year, basis, population, households, source, load_id "
+            "FROM population "
+            "QUALIFY load_id = max(load_id) OVER (PARTITION BY force_code, year) ORDER BY basis"
+        ).fetchall():
+            self.population.setdefault((row[0], row[1]), []).append(row[2:])
 
 
 def _number(value: float | None, decimals: int = 2) -> str:
@@ -73,12 +112,14 @@ def explain(
     label: str | None = None,
     breakdown: str | None = None,
     sql: bool = False,
+    ledger: Ledger | None = None,
 ) -> Explanation:
     """A readable page about one figure of ``records`` (the indicator's records for ``when``,
     computed by the caller), the one of ``force_code``, the period ``label`` (the latest year
     of a series when None) and the row ``breakdown``; ``sql`` adds the queries that reproduce
     its numerator and denominator (long: a measure's selection is written out as a VALUES
-    list). The numbers are the record's: nothing is recomputed."""
+    list). The numbers are the record's: nothing is recomputed. ``ledger`` is the warehouse's
+    ledger already read (read here when None)."""
     ind = catalogue().get(indicator_id)
     records = [r for r in records if r.force_code == force_code and r.indicator_id == ind.id]
     if label is not None:
@@ -97,6 +138,7 @@ def explain(
     if record is None:
         raise NoSuchFigure(f"no row {breakdown!r}", "row")
     names = reference.force_by_code()
+    ledger = ledger or Ledger(con)
     lines = [
         f"{ind.id} {ind.title}" + (f" — {breakdown}" if breakdown else ""),
         f"{names[force_code].name}, {record.period} ({when.title})",
@@ -104,9 +146,9 @@ def explain(
         *_value_lines(ind, record),
         "",
         *_rule_lines(ind, record),
-        *_population_lines(con, ind, record, when),
+        *_population_lines(ledger, ind, record, when),
         "",
-        *_source_lines(con, ind, record, force_code, when, sql),
+        *_source_lines(con, ledger, ind, record, force_code, when, sql),
     ]
     if record.data_label:
         lines[:0] = [f"[{record.data_label}]", ""]
@@ -117,7 +159,7 @@ def explain(
 
 
 def _population_lines(
-    con: duckdb.DuckDBPyConnection, ind: Indicator, r: BenchmarkRecord, when: PeriodEnd
+    ledger: Ledger, ind: Indicator, r: BenchmarkRecord, when: PeriodEnd
 ) -> list[str]:
     """The population rows behind a population denominator: each basis (the City of London's
     resident and transient population) with its source."""
@@ -127,12 +169,11 @@ def _population_lines(
     lines = [
         f"Population: ONS mid-{r.population_year} estimate — {when.population_rule_text}",
     ]
-    rows = con.execute(
-        f"SELECT basis, {column}, source, load_id FROM population "
-        "WHERE force_code = ? AND year = ? AND load_id = (SELECT max(load_id) FROM population "
-        "WHERE force_code = ? AND year = ?) ORDER BY basis",
-        [r.force_code, r.population_year, r.force_code, r.population_year],
-    ).fetchall()
+    index = 1 if column == "population" else 2
+    rows = [
+        (row[0], row[index], row[3], row[4])
+        for row in ledger.population.get((r.force_code, r.population_year), [])
+    ]
     for basis, count, source, load_id in rows:
         shown = display.count(count)
         lines.append(f"  {basis}: {shown} {column} ({source}; load {load_id})")
@@ -200,26 +241,20 @@ def _rule_lines(ind: Indicator, r: BenchmarkRecord) -> list[str]:
     return lines
 
 
-def _incomplete_lines(con: duckdb.DuckDBPyConnection, r: BenchmarkRecord, force: str) -> list[str]:
+def _incomplete_lines(ledger: Ledger, r: BenchmarkRecord, force: str) -> list[str]:
     """The damage and the rejected rows of the figure's loads that belong to this force (or to
     no force they could be told from), as the ledger holds them."""
     lines = [
-        f"  load {load_id} is damaged: {damage}"
-        for load_id, damage in con.execute(
-            "SELECT load_id, damage FROM loads WHERE load_id IN (SELECT unnest(?)) "
-            "AND damage IS NOT NULL ORDER BY load_id",
-            [list(r.load_ids)],
-        ).fetchall()
+        f"  load {load_id} is damaged: {ledger.loads[load_id][5]}"
+        for load_id in sorted(r.load_ids)
+        if load_id in ledger.loads and ledger.loads[load_id][5] is not None
     ]
-    rejected = con.execute(
-        """
-        SELECT load_id, line, coalesce(field, '(whole line)'), reason, raw, period_start
-        FROM rejected_rows
-        WHERE load_id IN (SELECT unnest(?)) AND (force_code IS NULL OR force_code = ?)
-        ORDER BY load_id, line
-        """,
-        [list(r.load_ids), force],
-    ).fetchall()
+    rejected = [
+        row[:6]
+        for load_id in sorted(r.load_ids)
+        for row in ledger.rejected.get(load_id, [])
+        if row[6] is None or row[6] == force
+    ]
     if rejected:
         lines.append(
             f"Rejected rows of these loads that may belong to this figure ({len(rejected)}):"
@@ -237,23 +272,15 @@ def _incomplete_lines(con: duckdb.DuckDBPyConnection, r: BenchmarkRecord, force:
     return lines
 
 
-def _finding_lines(con: duckdb.DuckDBPyConnection, r: BenchmarkRecord) -> list[str]:
+def _finding_lines(ledger: Ledger, r: BenchmarkRecord) -> list[str]:
     """What the plausibility rules found in the loads the figure used, for its force."""
     from peelkit.plausibility import rules
 
     if not r.load_ids:
         return []
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'findings'"
-    ).fetchone()
-    if not exists or exists[0] == 0:
+    if ledger.findings is None:
         return ["Plausibility findings: not recorded (the warehouse predates the rules)"]
-    found = con.execute(
-        "SELECT rule, source, period, load_id, detail FROM findings "
-        "WHERE force_code = ? AND load_id IN (SELECT unnest(?)) "
-        "ORDER BY source, period_start, rule, load_id, detail",
-        [r.force_code, list(r.load_ids)],
-    ).fetchall()
+    found = [f for f in ledger.findings.get(r.force_code, []) if f[3] in r.load_ids]
     if not found:
         return ["Plausibility findings: none in these loads for this force"]
     titles = rules().titles()
@@ -269,6 +296,7 @@ def _finding_lines(con: duckdb.DuckDBPyConnection, r: BenchmarkRecord) -> list[s
 
 def _source_lines(
     con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
     ind: Indicator,
     r: BenchmarkRecord,
     force: str,
@@ -277,19 +305,18 @@ def _source_lines(
 ) -> list[str]:
     lines = ["Source files:"]
     if r.load_ids:
-        for load_id, path, member, sha, kind, rows in con.execute(
-            "SELECT load_id, path, member, sha256, kind, rows_loaded FROM loads "
-            "WHERE load_id IN (SELECT unnest(?)) ORDER BY load_id",
-            [list(r.load_ids)],
-        ).fetchall():
+        for load_id in sorted(r.load_ids):
+            if load_id not in ledger.loads:
+                continue
+            path, member, sha, kind, rows, _ = ledger.loads[load_id]
             where = f"{path}!{member}" if member else path
             lines.append(
                 f"  load {load_id}: {kind} {where} (sha256 {sha[:12]}…, {display.count(rows)} rows)"
             )
-        lines += _incomplete_lines(con, r, force)
+        lines += _incomplete_lines(ledger, r, force)
     else:
         lines.append("  none: no value was computed")
-    lines += _finding_lines(con, r)
+    lines += _finding_lines(ledger, r)
     if not sql:
         lines += ["", "Add --sql for the queries that reproduce the numerator and denominator."]
         return lines
