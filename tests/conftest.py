@@ -86,6 +86,7 @@ class DemoRun:
         self.warehouse = folder / "demo.duckdb"
         self.data = folder / "data"
         self.reports = folder / "reports"
+        self.site = folder / "site"
         result = CliRunner().invoke(
             app,
             [
@@ -96,6 +97,8 @@ class DemoRun:
                 str(self.data),
                 "--reports",
                 str(self.reports),
+                "--site",
+                str(self.site),
             ],
         )
         assert result.exit_code == 0, result.output

@@ -101,6 +101,8 @@ def test_demo_prints_the_met_against_england_and_wales_and_is_idempotent(demo_ru
         str(demo_run.data),
         "--reports",
         str(demo_run.reports),
+        "--site",
+        str(demo_run.site),
     )
     assert again.exit_code == 0, again.output
     assert "already in the warehouse" in again.output
@@ -132,6 +134,8 @@ def test_the_installed_command_turns_errors_into_a_message_and_exit_1(tmp_path):
         "indicators",
         "explain",
         "judgments",
+        "publish",
+        "serve",
     ],
 )
 def test_every_command_has_help(command):

@@ -94,9 +94,12 @@ def test_the_demo_computes_once_and_its_report_uses_those_records(computes, tmp_
         str(tmp_path / "w.duckdb"),
         "--reports",
         str(tmp_path / "reports"),
+        "--site",
+        str(tmp_path / "site"),
     )
-    assert len(computes) == 1
+    assert len(computes) == 1  # the report and the published site use the same records
     assert (tmp_path / "reports" / "metropolitan").is_dir()
+    assert (tmp_path / "site" / "current").is_file()
 
 
 def test_only_the_service_layer_runs_the_engine():

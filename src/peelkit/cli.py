@@ -582,6 +582,9 @@ def demo_command(
     reports: Annotated[
         Path, typer.Option(help="Where to write the Metropolitan Police report.")
     ] = Path("peelkit-reports"),
+    site: Annotated[
+        Path, typer.Option(help="Where to publish the site ('peelkit serve' serves it).")
+    ] = Path("peelkit-site"),
 ) -> None:
     """Write the national demo dataset (synthetic, official formats), load it, compute every
     indicator and show where the Metropolitan Police stands against England and Wales."""
@@ -614,7 +617,7 @@ def demo_command(
             err.print(f"{name}…", highlight=False)
 
     with progress:
-        result = service.demo(out, warehouse, spec, step, reports_folder)
+        result = service.demo(out, warehouse, spec, step, reports_folder, site)
         progress.advance(task)
     print_ingest_report(result.report)
     table = rich_table(
@@ -650,13 +653,19 @@ def demo_command(
             f"{result.force_report} and {pdf} ({t['report']:.1f} s).",
             highlight=False,
         )
+    if result.published is not None:
+        console.print(
+            f"The site is published under {site}/ ({t['publish']:.1f} s).", highlight=False
+        )
     w = "" if warehouse == DEFAULT_PATH else f" -w {warehouse}"
+    site_option = "" if site == Path("peelkit-site") else f" --site {site}"
     console.print(f"The warehouse is {warehouse}. Next, for example:", highlight=False)
     for hint in (
         f"peelkit indicators --force metropolitan{w}",
         f"peelkit explain metropolitan FIN-2{w}",
         f"peelkit coverage{w}",
         f"peelkit report --all{w}",
+        f"peelkit serve{site_option}   (then open http://127.0.0.1:8000/)",
     ):
         console.print(f"  {hint}", highlight=False, markup=False)
 

@@ -71,8 +71,13 @@ def publish(
     pdf: bool = True,
     step: Callable[[str], None] = lambda _: None,
     on_wait: Waiting | None = None,
+    computed: dict[int, list[Any]] | None = None,
+    rendered: Iterable[tuple[int, str, Path]] = (),
 ) -> Published:
-    """Write a new bundle of ``warehouse`` under ``site/bundles/`` and make it current."""
+    """Write a new bundle of ``warehouse`` under ``site/bundles/`` and make it current: every
+    force's report too with ``reports``. ``computed`` holds records a caller has computed
+    already, by cycle (peelkit demo: computed once); ``rendered`` names reports already made,
+    as (cycle, force code, folder), which are published as they are."""
     from peelkit.coverage import read_coverage
     from peelkit.indicators import explain as explaining
     from peelkit.indicators.catalogue import catalogue
@@ -87,14 +92,15 @@ def publish(
     bundles.mkdir(parents=True, exist_ok=True)
     work = bundles / f".writing-{os.getpid()}-{time.time_ns()}"
     work.mkdir()
+    computed = dict(computed or {})
     try:
-        computed: dict[int, list[Any]] = {}
         step("Computing the records")
         with service.reading(warehouse, on_wait) as con:
             labels = data_labels(con)
             for when in periods:
                 assert when.cycle is not None
-                computed[when.cycle] = service.compute_records(con, when)
+                if when.cycle not in computed:
+                    computed[when.cycle] = service.compute_records(con, when)
             coverage = read_coverage(con)
             step("Writing how each figure was made")
             for when in periods:
@@ -132,6 +138,9 @@ def publish(
                 if chart is not None:
                     (charts / f"{ind.id}.svg").write_text(svg(chart, ""), encoding="utf-8")
         made = 0
+        for cycle, force_code, folder in rendered:
+            _link_report(folder, work / "reports" / str(cycle) / force_code)
+            made += 1
         if reports:
             for when in periods:
                 step(f"Writing the {when.cycle} force reports")
@@ -284,16 +293,19 @@ def _reports(
         on_wait=on_wait,
     )
     for r in rendered:
-        source = r.files.html.parent
-        target = work / "reports" / str(when.cycle) / r.force
-        target.mkdir(parents=True)
-        for path in sorted(source.iterdir()):
-            if path.is_file() and not path.name.startswith("."):
-                try:
-                    os.link(path, target / path.name)
-                except OSError:
-                    shutil.copy2(path, target / path.name)
+        _link_report(r.files.html.parent, work / "reports" / str(when.cycle) / r.force)
     return len(rendered)
+
+
+def _link_report(source: Path, target: Path) -> None:
+    """A rendered report's files, linked (copied where links cannot be made) into the bundle."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            try:
+                os.link(path, target / path.name)
+            except OSError:
+                shutil.copy2(path, target / path.name)
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -323,14 +323,16 @@ def demo(
     spec: DemoSpec | None = None,
     step: Callable[[str], None] = lambda _: None,
     reports_folder: Path | None = None,
+    site: Path | None = None,
 ) -> DemoResult:
     """Write the demo dataset, load it, compute the 2016 records once and, given
-    ``reports_folder``, render the Metropolitan Police's report from them."""
+    ``reports_folder``, render the Metropolitan Police's report from them; given ``site``,
+    publish them for the site."""
     from peelkit.demo.pipeline import run_demo
     from peelkit.warehouse import storage_errors
 
     with storage_errors(warehouse):
-        return run_demo(out, warehouse, spec, step, reports_folder)
+        return run_demo(out, warehouse, spec, step, reports_folder, site)
 
 
 def query(

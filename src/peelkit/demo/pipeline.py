@@ -23,6 +23,7 @@ STEPS = (
     "Loading it into the warehouse",
     "Computing the indicators",
     "Writing the Metropolitan Police report",
+    "Publishing the site",
 )
 
 
@@ -33,6 +34,7 @@ class DemoResult:
     records: list[BenchmarkRecord]
     seconds: dict[str, float] = field(default_factory=dict)
     force_report: Path | None = None  # the Met's report (HTML; the PDF beside it)
+    published: Path | None = None  # the site's bundle, when published
 
 
 def run_demo(
@@ -41,10 +43,12 @@ def run_demo(
     spec: DemoSpec | None = None,
     step: Callable[[str], None] = lambda _: None,
     reports: Path | None = None,
+    site: Path | None = None,
 ) -> DemoResult:
     """Write the dataset into ``out``, ingest it into ``warehouse`` (labelled as synthetic),
     compute every indicator of the 2016 cycle and, given ``reports``, write the Metropolitan
-    Police's 2016 report there. ``step`` is told as each step starts."""
+    Police's 2016 report there; given ``site``, publish what the site serves there (the
+    records computed here, and the Met's report). ``step`` is told as each step starts."""
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     step(STEPS[0])
@@ -70,8 +74,19 @@ def run_demo(
         [rendered] = render_records(records, labels, [MET], reports, for_cycle(2016))
         force_report = rendered.files.html
         seconds["report"] = time.perf_counter() - before
+    published = None
+    if site is not None:
+        step(STEPS[4])
+        from peelkit.publish import publish
+
+        before = time.perf_counter()
+        met = [(2016, MET, force_report.parent)] if force_report is not None else []
+        published = publish(
+            warehouse, site, reports=False, computed={2016: records}, rendered=met
+        ).folder
+        seconds["publish"] = time.perf_counter() - before
     seconds["total"] = time.perf_counter() - started
-    return DemoResult(files, report, records, seconds, force_report)
+    return DemoResult(files, report, records, seconds, force_report, published)
 
 
 @dataclass(frozen=True)
