@@ -173,3 +173,22 @@ def test_nothing_published_is_a_clear_503(tmp_path):
     client = TestClient(create_app(tmp_path / "empty"))
     response = client.get("/")
     assert response.status_code == 503 and "peelkit publish" in response.text
+
+
+def test_the_site_draws_the_reports_own_chart_for_a_chosen_force(demo_run):
+    """One chart definition: with the Met chosen, the indicator's chart is byte for byte the
+    ranked bar figure of the Met's report (the demo publishes that report)."""
+    client = TestClient(create_app(demo_run.site))
+    report = current(demo_run.site) / "reports" / "2016" / "E23000001"
+    figures = {p.name: p.read_bytes() for p in report.glob("figure-*.svg")}
+    matched = {}
+    for ind in client.get("/api/v1/catalogue").json()["indicators"]:
+        chart = client.get(f"/charts/2016/{ind['id']}.svg", params={"force": "metropolitan"})
+        if chart.status_code == 200:
+            assert chart.headers["content-type"] == "image/svg+xml"
+            matched.update({name: ind["id"] for name, b in figures.items() if b == chart.content})
+    # the report's five ranked bar figures (3, 5, 6, 7, 9), each of its own indicator
+    assert len(matched) >= 5 and len(set(matched.values())) == len(matched)
+    page = client.get("/indicators/FIN-5", params={"force": "metropolitan"}).text
+    assert 'src="/charts/2016/FIN-5.svg?force=metropolitan"' in page
+    assert 'class="govuk-table__row peelkit-subject" data-force="E23000001"' in page

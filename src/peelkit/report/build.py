@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Iterator
-from datetime import date
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -177,8 +176,9 @@ def ranked_chart(
     mine = [r for r in records if r.indicator_id == indicator and r.breakdown_key == row]
     if not mine:
         return None
-    latest = max(r.window_end or date.min for r in mine)
-    mine = [r for r in mine if (r.window_end or date.min) == latest]
+    # ISO text orders as the dates do: records as published (JSON rows) draw the same chart
+    latest = max(str(r.window_end or "") for r in mine)
+    mine = [r for r in mine if str(r.window_end or "") == latest]
     if all(r.value is None for r in mine):
         return None
     return Chart("bars", ind.unit, ranked_bars(mine, subject), num(mine[0], "ew", subject or ""))

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from peelkit import display, reference
 from peelkit.publish import rows_csv
-from peelkit.site.bundle import Bundle, Published
+from peelkit.site.bundle import Bundle, HighlightedCharts, Published
 
 STATIC = Path(__file__).parent / "static"
 
@@ -65,6 +65,7 @@ CACHE = "public, max-age=60"
 def create_app(site: Path) -> FastAPI:
     """The application serving the bundle that ``site``'s pointer names."""
     published = Published(site)
+    charts = HighlightedCharts(site)
     app = FastAPI(
         title="peelkit: police effectiveness (PEEL) figures",
         version="1",
@@ -221,7 +222,12 @@ def create_app(site: Path) -> FastAPI:
             cycle=chosen,
             rows=rows,
             subject=subject,
-            chart=f"/charts/{chosen}/{indicator}.svg" if chart else None,
+            chart=(
+                f"/charts/{chosen}/{indicator}.svg"
+                + (f"?force={force_named(b, force)['slug']}" if force else "")
+                if chart
+                else None
+            ),
             names=b.force_by_code,
         )
 
@@ -284,12 +290,19 @@ def create_app(site: Path) -> FastAPI:
         return page(request, "search.html", q=text, forces=forces, indicators=indicators)
 
     @app.get("/charts/{cycle}/{name}", include_in_schema=False)
-    def chart(request: Request, cycle: int, name: str) -> Response:
+    def chart(request: Request, cycle: int, name: str, force: str | None = None) -> Response:
         b = bundle()
-        path = b.file("charts", str(cycle_of(b, cycle)), name)
+        chosen = cycle_of(b, cycle)
+        path = b.file("charts", str(chosen), name)
         if path is None or not name.endswith(".svg"):
             raise HTTPException(404, "There is no such chart.")
-        return _cached(request, path.read_bytes(), "image/svg+xml", b)
+        if force is None:
+            return _cached(request, path.read_bytes(), "image/svg+xml", b)
+        subject = force_named(b, force)["code"]
+        indicator = name.removesuffix(".svg")
+        return _cached(
+            request, charts.highlighted(b, chosen, indicator, subject), "image/svg+xml", b
+        )
 
     @app.get("/reports/{cycle}/{slug}/{name}", include_in_schema=False)
     def report_file(request: Request, cycle: int, slug: str, name: str) -> Response:

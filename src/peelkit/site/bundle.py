@@ -102,3 +102,42 @@ class Published:
                 manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
                 self._bundle, self._pointer = Bundle(folder, manifest), seen
             return self._bundle
+
+
+class HighlightedCharts:
+    """The report's ranked chart of an indicator with one force highlighted, drawn from the
+    bundle's records on first request and kept on disk beside the bundles (by version, so a
+    new publication never shows an old chart). Drawing is not computing: the bars are the
+    published values. matplotlib is imported on first use, and one chart is drawn at a time
+    (pyplot is not thread-safe)."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self._lock = threading.Lock()
+
+    def highlighted(self, bundle: Bundle, cycle: int, indicator: str, force: str) -> bytes:
+        path = self.site / "chart-cache" / bundle.version / str(cycle) / indicator / f"{force}.svg"
+        if path.is_file():
+            return path.read_bytes()
+        with self._lock:
+            if not path.is_file():
+                from types import SimpleNamespace
+                from typing import cast
+
+                from peelkit.indicators.engine import BenchmarkRecord
+                from peelkit.report.build import ranked_chart
+                from peelkit.report.charts import svg
+
+                rows = [
+                    cast(BenchmarkRecord, SimpleNamespace(**r))
+                    for r in bundle.records(cycle)
+                    if r["indicator_id"] == indicator
+                ]
+                chart = ranked_chart(rows, indicator, force)
+                if chart is None:
+                    raise FileNotFoundError(indicator)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temporary = path.with_suffix(f".{threading.get_ident()}.tmp")
+                temporary.write_text(svg(chart, force), encoding="utf-8")
+                temporary.replace(path)
+        return path.read_bytes()
