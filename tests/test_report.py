@@ -290,3 +290,10 @@ def test_planted_one_label_for_two_measures_is_caught(html_and_con):
     fig5 = "Evidential difficulties; victim does not support action"
     bad = _plant(html, f'<th scope="row">{fin6}</th>', f'<th scope="row">{fig5}</th>')
     assert any("one label, one measure" in p for p in check_html(bad, fresh(con)))
+
+
+def test_no_id_is_used_twice_in_a_report(demo_run):
+    """Duplicate ids break links, labels and assistive technology (and WeasyPrint warns)."""
+    for page in demo_run.reports.glob("*/*.html"):
+        ids = re.findall(r'\bid="([^"]+)"', page.read_text(encoding="utf-8"))
+        assert sorted({i for i in ids if ids.count(i) > 1}) == [], page

@@ -401,7 +401,7 @@ class Builder:
                 )
             )
         table = Table(
-            "force-in-numbers",
+            "force-in-numbers-table",  # one id, one element: the section is force-in-numbers
             "Force in numbers",
             ("Indicator", "Period", "Unit", self.names[self.force].name, "England and Wales"),
             tuple(rows),
