@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, Page, Playwright
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
-# As checked on this machine kind (stack.md §5). The background-networking flags matter: without
+# As checked on this machine kind. The background-networking flags matter: without
 # them Chromium keeps trying to reach Google's hosts, which this machine's closed network refuses.
 CHROMIUM_ARGS = (
     "--headless",
