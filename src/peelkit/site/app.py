@@ -18,9 +18,11 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from peelkit import display, reference
+from peelkit.indicators.periods import known_cycles
 from peelkit.publish import rows_csv
 from peelkit.site.bundle import Bundle, HighlightedCharts, Published
 
@@ -60,6 +62,21 @@ SECURITY_HEADERS = {
 # an SVG shown as an image runs no script; its drawing uses style attributes
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 CACHE = "public, max-age=60"
+
+
+class Problem(BaseModel):
+    """What the API answers instead of data: what was wrong, and what is accepted."""
+
+    detail: str
+
+
+#: The answers an API route may give besides its data, declared in the OpenAPI document.
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the client's copy (If-None-Match) is current"},
+    400: {"model": Problem, "description": "A cycle that is not published"},
+    404: {"model": Problem, "description": "An unknown force or indicator (the closest named)"},
+    503: {"model": Problem, "description": "Nothing is published yet"},
+}
 
 
 def create_app(site: Path) -> FastAPI:
@@ -315,30 +332,44 @@ def create_app(site: Path) -> FastAPI:
 
     # -- the API --------------------------------------------------------------------------
 
-    @app.get("/api/v1/forces", tags=["reference"])
+    @app.get("/api/v1/forces", tags=["reference"], responses=API_ERRORS)
     def api_forces(request: Request) -> Response:
         """The 43 territorial forces: ONS code, name, police.uk id and region."""
         b = bundle()
         return _json(request, b, {"forces": b.forces})
 
-    @app.get("/api/v1/cycles", tags=["reference"])
+    @app.get("/api/v1/cycles", tags=["reference"], responses=API_ERRORS)
     def api_cycles(request: Request) -> Response:
         """The published cycles, each with the period end its data run to."""
         b = bundle()
         return _json(request, b, {"cycles": b.cycles, "version": b.version})
 
-    @app.get("/api/v1/catalogue", tags=["reference"])
+    @app.get("/api/v1/catalogue", tags=["reference"], responses=API_ERRORS)
     def api_catalogue(request: Request) -> Response:
         """Every indicator: definition, unit, period, Annex A rule, exclusions, caveats."""
         b = bundle()
         return _json(request, b, {"indicators": b.catalogue})
 
-    @app.get("/api/v1/records", tags=["records"])
+    @app.get(
+        "/api/v1/records",
+        tags=["records"],
+        responses={
+            **API_ERRORS,
+            200: {
+                "description": "The records as JSON, or as CSV (format=csv or Accept: text/csv)",
+                "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+            },
+        },
+    )
     def api_records(
         request: Request,
         force: str | None = Query(None, description="ONS code, police.uk id or any name"),
         indicator: str | None = Query(None, description="an indicator id, e.g. FIN-2"),
-        cycle: int | None = Query(None, description="a published cycle (default: the latest)"),
+        cycle: int | None = Query(
+            None,
+            description="a cycle (default: the latest published; another is a 400)",
+            json_schema_extra={"enum": list(known_cycles())},
+        ),
         period: str | None = Query(None, description="a period exactly as records name it"),
         page_number: int = Query(1, alias="page", ge=1),
         per_page: int = Query(100, ge=1, le=1000),
@@ -378,8 +409,15 @@ def create_app(site: Path) -> FastAPI:
             },
         )
 
-    @app.get("/api/v1/grades", tags=["grades"])
-    def api_grades(request: Request, cycle: int | None = None) -> Response:
+    @app.get("/api/v1/grades", tags=["grades"], responses=API_ERRORS)
+    def api_grades(
+        request: Request,
+        cycle: int | None = Query(
+            None,
+            description="a cycle (default: the latest published; another is a 400)",
+            json_schema_extra={"enum": list(known_cycles())},
+        ),
+    ) -> Response:
         """The inspectors' published grades of every force, overall and per question."""
         b = bundle()
         return _json(request, b, b.grades(cycle_of(b, cycle)))
