@@ -103,7 +103,7 @@ BAD = (
     HEAD.format(title="Faults - peelkit")
     + """  <main class="govuk-main-wrapper" id="main-content">
     <h1 class="govuk-heading-l">Faults</h1>
-    <img src="/static/govuk/assets/images/govuk-icon-180.png" id="unexplained">
+    <img src="/picture.svg" id="unexplained">
     <input class="govuk-input" type="text" name="force" id="unlabelled">
   </main>
 </body>
@@ -132,6 +132,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pages = tmp_path_factory.mktemp("pages")
     (pages / "index.html").write_text(GOOD, encoding="utf-8")
     (pages / "bad.html").write_text(BAD, encoding="utf-8")
+    (pages / "picture.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">'
+        '<rect width="40" height="40"/></svg>',
+        encoding="utf-8",
+    )
     (pages / "static").symlink_to(STATIC, target_is_directory=True)
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(pages)))
     server.daemon_threads = True
