@@ -26,6 +26,8 @@ PAGES = [
     "/forces/kent/indicators/FIN-5",
     "/forces/kent/indicators/FIG-4",
     "/coverage",
+    "/national",
+    "/compare?force=kent&force=essex&force=&force=",
     "/search?q=Devon",
     "/charts/2016/FIN-5.svg",
     "/api/v1/forces",
@@ -33,6 +35,7 @@ PAGES = [
     "/api/v1/catalogue",
     "/api/v1/records?force=kent&indicator=FIN-5",
     "/api/v1/grades",
+    "/api/v1/lineage?force=kent&indicator=FIN-5",
     "/api/v1/openapi.json",
 ]
 PAYLOADS = ["<script>alert(1)</script>", "'\"><img src=x onerror=alert(1)>", "'; DROP TABLE x;--"]
@@ -192,3 +195,49 @@ def test_the_site_draws_the_reports_own_chart_for_a_chosen_force(demo_run):
     page = client.get("/indicators/FIN-5", params={"force": "metropolitan"}).text
     assert 'src="/charts/2016/FIN-5.svg?force=metropolitan"' in page
     assert 'class="govuk-table__row peelkit-subject" data-force="E23000001"' in page
+
+
+def test_compare_shows_each_chosen_force_beside_england_and_wales(client):
+    page = client.get("/compare", params={"force": ["kent", "Essex Police", "E23000001"]}).text
+    for code in ("E23000032", "E23000028", "E23000001"):
+        assert f'data-force="{code}"' in page
+    too_many = client.get("/compare", params={"force": ["kent"] * 3 + ["essex"] * 3})
+    assert too_many.status_code == 400 and "up to 5" in too_many.text
+
+
+def test_the_national_overview_counts_every_forces_grade(client):
+    grades = client.get("/api/v1/grades").json()
+    page = client.get("/national").text
+    rows = re.findall(
+        r'<th scope="row" class="govuk-table__header">([^<]+)</th>(.*?)</tr>', page, re.S
+    )
+    counted = {name.lower(): re.findall(r">(\d+)<", cells) for name, cells in rows}
+    overall = [f["overall"] for f in grades["forces"].values()]
+    assert int(counted["good"][0]) == overall.count("good")
+    assert sum(int(c[0]) for c in counted.values()) == 43
+    html = re.search(r'href="(/national/2016/[^"]+\.html)"', page).group(1)
+    served = client.get(html)
+    assert (
+        served.status_code == 200
+        and "script-src 'none'" in served.headers["content-security-policy"]
+    )
+
+
+def test_a_figures_lineage_is_the_same_in_the_api_and_on_its_page(client):
+    api = client.get("/api/v1/lineage", params={"force": "kent", "indicator": "FIN-5"}).json()
+    page = client.get("/forces/kent/indicators/FIN-5").text
+    assert "Source files:" in api["explain"]
+    assert (
+        unescape(
+            re.search(r'<pre class="peelkit-explain" id="explain">(.*?)</pre>', page, re.S).group(1)
+        )
+        == api["explain"]
+    )
+
+
+def test_the_force_page_says_how_each_grade_moved(demo_run):
+    client = TestClient(create_app(demo_run.site))
+    page = client.get("/forces/metropolitan").text
+    moved = re.findall(r"\((improved|declined|unchanged)\)", page)
+    grades = client.get("/api/v1/grades").json()["forces"]["E23000001"]
+    assert len(moved) == 1 + len(grades["previous"])

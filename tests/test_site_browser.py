@@ -23,6 +23,8 @@ PAGE_TYPES = [
     "/indicators/FIN-5?force=kent",
     "/forces/kent/indicators/FIN-5",
     "/coverage",
+    "/national",
+    "/compare?force=kent&force=essex",
     "/search?q=Devon",
     "/nowhere",
 ]
@@ -130,3 +132,13 @@ def test_axe_finds_nothing_serious_on_any_page_type(server, page, path):
     assert response is not None and response.status == (404 if path == "/nowhere" else 200)
     violations = axe_violations(page)
     assert not violations, str(violations)
+
+
+def test_a_published_report_opens_styled_with_no_blocked_resource(server, page):
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(m.text) if m.type == "error" else None)
+    page.goto(server + "/forces/metropolitan")
+    page.get_by_role("link", name="The force's report (HTML)").click()
+    assert "/reports/2016/metropolitan/" in page.url
+    assert page.locator("h1").first.inner_text()
+    assert blocked == []  # the report's own style and figures are allowed, nothing else

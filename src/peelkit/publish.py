@@ -16,6 +16,7 @@ layer) and writes them, with everything a page or the API shows, into a new fold
         coverage.json            per force, period and source: present, partial or absent, why
         lineage/<cycle>/<force>/<indicator>.txt   how each figure was made (peelkit explain)
         charts/<cycle>/<indicator>.svg            every force ranked (the report's chart)
+        national/<cycle>/                         the national overview (HTML; PDF with reports)
         reports/<cycle>/<force>/                  the force's report: HTML, PDF, SVG, CSV
       report-cache/              reports kept between publications (unchanged ones not rebuilt)
 
@@ -83,6 +84,7 @@ def publish(
     from peelkit.indicators.catalogue import catalogue
     from peelkit.report.build import ranked_chart
     from peelkit.report.charts import svg
+    from peelkit.report.national import build_national, write_national
     from peelkit.warehouse import data_labels
 
     started = time.perf_counter()
@@ -131,6 +133,8 @@ def publish(
             _write_csv(work / "records" / f"{when.cycle}.csv", rows)
             found = service.judgments(when.cycle, judgments_folder, labels)
             _write_json(work / "grades" / f"{when.cycle}.json", _grades(when.cycle, found))
+            overview = build_national(records, found, when.cycle, "; ".join(labels) or None)
+            write_national(overview, work / "national" / str(when.cycle), pdf=pdf and reports)
             charts = work / "charts" / str(when.cycle)
             charts.mkdir(parents=True)
             for ind in book.indicator:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -39,6 +39,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/charts/{cycle}/{name}"): "public",
     ("GET", "/reports/{cycle}/{slug}/{name}"): "public",
     ("GET", "/coverage"): "public",
+    ("GET", "/national"): "public",
+    ("GET", "/national/{cycle}/{name}"): "public",
+    ("GET", "/compare"): "public",
+    ("GET", "/api/v1/lineage"): "public",
     ("GET", "/search"): "public",
     ("GET", "/api/v1/forces"): "public",
     ("GET", "/api/v1/cycles"): "public",
@@ -61,7 +65,15 @@ SECURITY_HEADERS = {
 }
 # an SVG shown as an image runs no script; its drawing uses style attributes
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+# a published report's HTML is one self-contained file: its own <style> and SVG figures, no
+# script at all
+REPORT_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "script-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 CACHE = "public, max-age=60"
+GRADES = ["outstanding", "good", "requires improvement", "inadequate"]
+MAX_COMPARED = 5
 
 
 class Problem(BaseModel):
@@ -99,6 +111,7 @@ def create_app(site: Path) -> FastAPI:
     )
     env.globals["figure"] = display.figure
     env.globals["NO_VALUE"] = display.NO_VALUE
+    env.globals["direction"] = direction
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -109,8 +122,13 @@ def create_app(site: Path) -> FastAPI:
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if response.headers.get("content-type", "").startswith("image/svg"):
+        kind = response.headers.get("content-type", "")
+        if kind.startswith("image/svg"):
             response.headers["Content-Security-Policy"] = SVG_POLICY
+        elif kind.startswith("text/html") and request.url.path.startswith(
+            ("/reports/", "/national/")
+        ):
+            response.headers["Content-Security-Policy"] = REPORT_POLICY
         return response
 
     def bundle() -> Bundle:
@@ -165,7 +183,7 @@ def create_app(site: Path) -> FastAPI:
             rows = [r for r in rows if r["force"]["region"] == region]
         if grade:
             rows = [r for r in rows if r["overall"] == grade]
-        order = ["outstanding", "good", "requires improvement", "inadequate"]
+        order = GRADES
         if sort == "grade":
             rows.sort(
                 key=lambda r: (
@@ -260,16 +278,8 @@ def create_app(site: Path) -> FastAPI:
         ind = b.indicator_by_id.get(indicator)
         if ind is None:
             raise HTTPException(404, f"There is no indicator {indicator!r} in the catalogue.")
-        path = b.file("lineage", str(chosen), force["code"], f"{indicator}.txt")
-        rows = sorted(
-            p.name
-            for p in (b.folder / "lineage" / str(chosen) / force["code"]).glob(
-                f"{indicator}--*.txt"
-            )
-        )
-        if path is None and rows:
-            path = b.file("lineage", str(chosen), force["code"], rows[0])
-        if path is None:
+        text = _lineage(b, chosen, force["code"], indicator)
+        if text is None:
             raise HTTPException(404, f"{indicator} has no published figure for {force['name']}.")
         return page(
             request,
@@ -277,7 +287,80 @@ def create_app(site: Path) -> FastAPI:
             force=force,
             ind=ind,
             cycle=chosen,
-            text=path.read_text(encoding="utf-8"),
+            text=text,
+        )
+
+    @app.get("/national", response_class=HTMLResponse, include_in_schema=False)
+    def national_page(request: Request, cycle: int | None = None) -> Response:
+        b = bundle()
+        chosen = cycle_of(b, cycle)
+        grades = b.grades(chosen)
+        order = [*GRADES, "ungraded", "not recorded"]
+        columns = [("overall", "Overall")] + [
+            (str(q["number"]), f"Q{q['number']} {q['short']}") for q in grades["questions"]
+        ]
+        counts = {
+            key: {
+                g: sum(
+                    (f["overall"] if key == "overall" else f["questions"].get(key)) == g
+                    for f in grades["forces"].values()
+                )
+                for g in order
+            }
+            for key, _ in columns
+        }
+        folder = b.folder / "national" / str(chosen)
+        files = (
+            {p.suffix: p.name for p in folder.glob("peel-national-*")} if folder.is_dir() else {}
+        )
+        return page(
+            request,
+            "national.html",
+            cycle=chosen,
+            columns=columns,
+            counts=counts,
+            order=order,
+            files=files,
+        )
+
+    @app.get("/national/{cycle}/{name}", include_in_schema=False)
+    def national_file(request: Request, cycle: int, name: str) -> Response:
+        b = bundle()
+        path = b.file("national", str(cycle_of(b, cycle)), name)
+        if path is None:
+            raise HTTPException(404, f"There is no national overview file {name!r}.")
+        return FileResponse(path, headers={"Cache-Control": CACHE, "ETag": _etag(b, name)})
+
+    @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
+    def compare(
+        request: Request,
+        force: Annotated[list[str] | None, Query()] = None,
+        cycle: int | None = None,
+    ) -> Response:
+        force = [f for f in force or [] if f.strip()]  # the form's unused choices are empty
+        b = bundle()
+        chosen = cycle_of(b, cycle)
+        if len(force) > MAX_COMPARED:
+            raise HTTPException(400, f"Compare up to {MAX_COMPARED} forces at a time.")
+        forces = []
+        for name in force:
+            found = force_named(b, name)
+            if found not in forces:
+                forces.append(found)
+        codes = [f["code"] for f in forces]
+        rows = _latest_rows([r for r in b.records(chosen) if r["force_code"] in codes])
+        table: dict[tuple[str, str | None], dict[str, Any]] = {}
+        for r in rows:
+            table.setdefault((r["indicator_id"], r["breakdown_key"]), {})[r["force_code"]] = r
+        return page(
+            request,
+            "compare.html",
+            cycle=chosen,
+            forces=forces,
+            all_forces=sorted(b.forces, key=lambda f: f["name"]),
+            table=table,
+            indicators=b.indicator_by_id,
+            most=MAX_COMPARED,
         )
 
     @app.get("/coverage", response_class=HTMLResponse, include_in_schema=False)
@@ -422,6 +505,33 @@ def create_app(site: Path) -> FastAPI:
         b = bundle()
         return _json(request, b, b.grades(cycle_of(b, cycle)))
 
+    @app.get("/api/v1/lineage", tags=["records"], responses=API_ERRORS)
+    def api_lineage(
+        request: Request,
+        force: str = Query(description="ONS code, police.uk id or any name"),
+        indicator: str = Query(description="an indicator id, e.g. FIN-2"),
+        cycle: int | None = Query(
+            None,
+            description="a cycle (default: the latest published; another is a 400)",
+            json_schema_extra={"enum": list(known_cycles())},
+        ),
+    ) -> Response:
+        """How one record was made: its numbers, the rule, the forces left out and the source
+        files with their sha256 and load ids, as ``peelkit explain`` prints it."""
+        b = bundle()
+        chosen = cycle_of(b, cycle)
+        found = force_named(b, force)
+        text = _lineage(b, chosen, found["code"], indicator)
+        if text is None:
+            raise HTTPException(
+                404, f"There is no published figure {indicator!r} for {found['name']}."
+            )
+        return _json(
+            request,
+            b,
+            {"force": found["code"], "indicator": indicator, "cycle": chosen, "explain": text},
+        )
+
     @app.get("/api/v1/openapi.json", include_in_schema=False)
     def api_openapi(request: Request) -> Response:
         return _json(request, published.current(), app.openapi())
@@ -467,6 +577,24 @@ def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         first = next(k for k in keys if k is not None)
         rows = [r for r in rows if r["breakdown_key"] == first]
     return sorted(rows, key=lambda r: (r["value"] is None, -(r["value"] or 0)))
+
+
+def _lineage(b: Bundle, cycle: int, code: str, indicator: str) -> str | None:
+    """The published explanation of one figure (a broken-down indicator's first row)."""
+    folder = b.folder / "lineage" / str(cycle) / code
+    path = b.file("lineage", str(cycle), code, f"{indicator}.txt")
+    if path is None and folder.is_dir():
+        rows = sorted(p.name for p in folder.glob(f"{indicator}--*.txt"))
+        path = b.file("lineage", str(cycle), code, rows[0]) if rows else None
+    return path.read_text(encoding="utf-8") if path else None
+
+
+def direction(previous: str | None, now: str) -> str:
+    """How a grade moved since the previous cycle: improved, declined or unchanged."""
+    if previous not in GRADES or now not in GRADES:
+        return ""
+    step = GRADES.index(previous) - GRADES.index(now)
+    return "improved" if step > 0 else "declined" if step < 0 else "unchanged"
 
 
 def _report_files(b: Bundle, cycle: int, code: str) -> dict[str, str]:
