@@ -241,3 +241,30 @@ def test_the_force_page_says_how_each_grade_moved(demo_run):
     moved = re.findall(r"\((improved|declined|unchanged)\)", page)
     grades = client.get("/api/v1/grades").json()["forces"]["E23000001"]
     assert len(moved) == 1 + len(grades["previous"])
+
+
+def test_ingest_publishes_again_a_site_published_from_its_warehouse(real_data, tmp_path):
+    from typer.testing import CliRunner
+
+    from peelkit import cli
+
+    warehouse, site = tmp_path / "w.duckdb", tmp_path / "site"
+    prc = real_data / "home-office-prc"
+    runner = CliRunner()
+    city = real_data / "police-uk-city-of-london"
+    first = runner.invoke(cli.app, ["ingest", str(city), "-w", str(warehouse), "--site", str(site)])
+    assert first.exit_code == 0, first.output
+    published = publish(warehouse, site, reports=False)
+    again = runner.invoke(cli.app, ["ingest", str(prc), "-w", str(warehouse), "--site", str(site)])
+    assert again.exit_code == 0, again.output
+    assert "published again" in again.output
+    assert current(site) != published.folder
+    records = TestClient(create_app(site)).get("/api/v1/cycles").json()
+    assert records["version"] == current(site).name
+    # nothing new loaded: nothing published
+    same = runner.invoke(cli.app, ["ingest", str(prc), "-w", str(warehouse), "--site", str(site)])
+    assert same.exit_code == 0 and "published again" not in same.output
+    # a site published from another warehouse is left alone
+    elsewhere = tmp_path / "elsewhere.duckdb"
+    moved = runner.invoke(cli.app, ["ingest", str(city), "-w", str(elsewhere), "--site", str(site)])
+    assert moved.exit_code == 0 and "published again" not in moved.output

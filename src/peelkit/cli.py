@@ -103,8 +103,19 @@ def ingest_command(
             "month) instead of refusing them; coverage and every figure then say so."
         ),
     ] = False,
+    site: Annotated[
+        Path, typer.Option(help="A site published from this warehouse, to publish again.")
+    ] = Path("peelkit-site"),
+    publish_site: Annotated[
+        bool,
+        typer.Option(
+            "--publish/--no-publish",
+            help="Publish the site again when it was published from this warehouse.",
+        ),
+    ] = True,
 ) -> None:
-    """Load source files into the warehouse: all of them, or none."""
+    """Load source files into the warehouse: all of them, or none. A site published from this
+    warehouse (--site) is published again when files were loaded."""
     progress = ingest_progress()
     with progress.bar:
         report = service.ingest(
@@ -118,6 +129,15 @@ def ingest_command(
             on_wait=_waiting,
         )
     print_ingest_report(report)
+    if report.loaded and publish_site and (site / "current").is_file():
+        from peelkit.publish import republish_if_published_from
+
+        again = republish_if_published_from(warehouse, site)
+        if again is not None:
+            print(
+                f"The site under {site}/ was published again from the changed warehouse: "
+                f"{again.version} ({again.seconds:.1f} s)."
+            )
 
 
 @app.command("coverage")

@@ -164,6 +164,11 @@ def publish(
                 ],
                 "records": total,
                 "reports": made,
+                # what to publish again when this warehouse changes (peelkit ingest)
+                "warehouse": str(warehouse.resolve()),
+                "with_reports": reports,
+                "pdf": pdf,
+                "judgments": str(judgments_folder.resolve()) if judgments_folder else None,
             },
         )
         final = bundles / version
@@ -173,6 +178,29 @@ def publish(
         raise
     _point_to(site, version)
     return Published(final, version, total, made, time.perf_counter() - started)
+
+
+def republish_if_published_from(
+    warehouse: Path, site: Path, step: Callable[[str], None] = lambda _: None
+) -> Published | None:
+    """Publish ``site`` again, as it was last published, when its current bundle was
+    published from ``warehouse`` (which has just changed); None when it was not."""
+    folder = current(site)
+    if folder is None:
+        return None
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("warehouse") != str(warehouse.resolve()):
+        return None
+    judgments = manifest.get("judgments")
+    return publish(
+        warehouse,
+        site,
+        cycles=[c["cycle"] for c in manifest["cycles"]],
+        judgments_folder=Path(judgments) if judgments else None,
+        reports=bool(manifest.get("with_reports")),
+        pdf=bool(manifest.get("pdf", True)),
+        step=step,
+    )
 
 
 def _point_to(site: Path, version: str) -> None:
