@@ -142,3 +142,16 @@ def test_a_published_report_opens_styled_with_no_blocked_resource(server, page):
     assert "/reports/2016/metropolitan/" in page.url
     assert page.locator("h1").first.inner_text()
     assert blocked == []  # the report's own style and figures are allowed, nothing else
+
+
+def test_the_api_documentation_works_offline_under_the_sites_policy(server, page):
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith(server) else None,
+    )
+    page.goto(server + "/api/v1/docs")
+    page.get_by_text("/api/v1/records", exact=True).wait_for(timeout=15000)
+    assert refused == [] and outside == []

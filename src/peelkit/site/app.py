@@ -50,7 +50,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/records"): "public",
     ("GET", "/api/v1/grades"): "public",
     ("GET", "/api/v1/openapi.json"): "public",
+    ("GET", "/api/v1/docs"): "public",
     ("GET", "/static"): "public",
+    ("GET", "/favicon.ico"): "public",
 }
 
 SECURITY_HEADERS = {
@@ -65,6 +67,10 @@ SECURITY_HEADERS = {
 }
 # an SVG shown as an image runs no script; its drawing uses style attributes
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+# Swagger UI: its own script files only, but it sets style attributes as it draws
+DOCS_POLICY = SECURITY_HEADERS["Content-Security-Policy"].replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
 # a published report's HTML is one self-contained file: its own <style> and SVG figures, no
 # script at all
 REPORT_POLICY = (
@@ -129,6 +135,8 @@ def create_app(site: Path) -> FastAPI:
             ("/reports/", "/national/")
         ):
             response.headers["Content-Security-Policy"] = REPORT_POLICY
+        elif request.url.path == "/api/v1/docs":
+            response.headers["Content-Security-Policy"] = DOCS_POLICY
         return response
 
     def bundle() -> Bundle:
@@ -531,6 +539,15 @@ def create_app(site: Path) -> FastAPI:
             b,
             {"force": found["code"], "indicator": indicator, "cycle": chosen, "explain": text},
         )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        """No icon (GOV.UK's carry the crown): an empty answer, not a 404 in every log."""
+        return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/api/v1/docs", response_class=HTMLResponse, include_in_schema=False)
+    def api_docs(request: Request) -> Response:
+        return page(request, "api-docs.html")
 
     @app.get("/api/v1/openapi.json", include_in_schema=False)
     def api_openapi(request: Request) -> Response:
