@@ -268,3 +268,24 @@ def test_ingest_publishes_again_a_site_published_from_its_warehouse(real_data, t
     elsewhere = tmp_path / "elsewhere.duckdb"
     moved = runner.invoke(cli.app, ["ingest", str(city), "-w", str(elsewhere), "--site", str(site)])
     assert moved.exit_code == 0 and "published again" not in moved.output
+
+
+def test_the_published_sql_reproduces_the_forces_numerator(demo_run, client):
+    import duckdb
+
+    lineage = client.get("/api/v1/lineage", params={"force": "kent", "indicator": "FIN-5"}).json()
+    sql = lineage["sql_every_force"].split("SQL of the numerator (run it with peelkit query):\n")[1]
+    sql = sql.split("\nSQL of the denominator")[0]
+    [record] = client.get("/api/v1/records", params={"force": "kent", "indicator": "FIN-5"}).json()[
+        "records"
+    ]
+    con = duckdb.connect(str(demo_run.warehouse), read_only=True)
+    try:
+        rows = con.execute(sql).fetchall()
+    finally:
+        con.close()
+    kent = [row for row in rows if row[0] == "E23000032"]
+    assert len(rows) >= 43 and len(kent) == 1
+    assert kent[0][2] == record["numerator"]
+    page = client.get("/forces/kent/indicators/FIN-5").text
+    assert "force_code = 'E23000032'" in page and 'id="sql"' in page

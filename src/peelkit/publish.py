@@ -15,6 +15,7 @@ layer) and writes them, with everything a page or the API shows, into a new fold
         grades/<cycle>.json      the inspectors' grades per force and question
         coverage.json            per force, period and source: present, partial or absent, why
         lineage/<cycle>/<force>/<indicator>.txt   how each figure was made (peelkit explain)
+        sql/<cycle>/<indicator>.sql               the SQL of every force's numerator and denominator
         charts/<cycle>/<indicator>.svg            every force ranked (the report's chart)
         national/<cycle>/                         the national overview (HTML; PDF with reports)
         reports/<cycle>/<force>/                  the force's report: HTML, PDF, SVG, CSV
@@ -278,12 +279,22 @@ def _grades(cycle: int, found: dict[str, Any]) -> dict[str, Any]:
 def _write_lineage(
     con: Any, explaining: Any, records: list[Any], when: PeriodEnd, work: Path
 ) -> None:
-    """``peelkit explain`` of every force × indicator (its latest period; a broken-down
-    indicator's first row), as text: what the "how this figure was made" page shows."""
+    """``peelkit explain`` of every force × indicator (its latest period; every row of a
+    broken-down one), as text, and each indicator's SQL for every force: what the "how this
+    figure was made" page shows."""
+    from peelkit.indicators.catalogue import catalogue
+
     ledger = explaining.Ledger(con)
     by_indicator: dict[str, list[Any]] = {}
     for r in records:
         by_indicator.setdefault(r.indicator_id, []).append(r)
+    sql = work / "sql" / str(when.cycle)
+    sql.mkdir(parents=True)
+    for indicator, mine in by_indicator.items():
+        latest = max(str(r.window_end or "") for r in mine)
+        record = next(r for r in mine if str(r.window_end or "") == latest)
+        lines = explaining.sql_lines(con, catalogue().get(indicator), record, when, None)
+        (sql / f"{indicator}.sql").write_text("\n".join(lines) + "\n", encoding="utf-8")
     for force in reference.territorial_forces():
         folder = work / "lineage" / str(when.cycle) / force.code
         folder.mkdir(parents=True)

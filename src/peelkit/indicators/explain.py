@@ -320,6 +320,19 @@ def _source_lines(
     if not sql:
         lines += ["", "Add --sql for the queries that reproduce the numerator and denominator."]
         return lines
+    return lines + sql_lines(con, ind, r, when, force)
+
+
+def sql_lines(
+    con: duckdb.DuckDBPyConnection,
+    ind: Indicator,
+    r: BenchmarkRecord,
+    when: PeriodEnd,
+    force: str | None,
+) -> list[str]:
+    """The SQL that reproduces the numerator and the denominator of ``r``'s period: for
+    ``force``, or for every force (one row each) when None."""
+    lines: list[str] = []
     backend = ibis.duckdb.from_connection(con)
     period = when.window(ind.window)
     if ind.series_years:

@@ -289,6 +289,7 @@ def create_app(site: Path) -> FastAPI:
         text = _lineage(b, chosen, force["code"], indicator)
         if text is None:
             raise HTTPException(404, f"{indicator} has no published figure for {force['name']}.")
+        sql = b.file("sql", str(chosen), f"{indicator}.sql")
         return page(
             request,
             "how-made.html",
@@ -296,6 +297,7 @@ def create_app(site: Path) -> FastAPI:
             ind=ind,
             cycle=chosen,
             text=text,
+            sql=sql.read_text(encoding="utf-8") if sql else None,
         )
 
     @app.get("/national", response_class=HTMLResponse, include_in_schema=False)
@@ -534,10 +536,17 @@ def create_app(site: Path) -> FastAPI:
             raise HTTPException(
                 404, f"There is no published figure {indicator!r} for {found['name']}."
             )
+        sql = b.file("sql", str(chosen), f"{indicator}.sql")
         return _json(
             request,
             b,
-            {"force": found["code"], "indicator": indicator, "cycle": chosen, "explain": text},
+            {
+                "force": found["code"],
+                "indicator": indicator,
+                "cycle": chosen,
+                "explain": text,
+                "sql_every_force": sql.read_text(encoding="utf-8") if sql else None,
+            },
         )
 
     @app.get("/favicon.ico", include_in_schema=False)
