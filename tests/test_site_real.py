@@ -5,6 +5,7 @@ and what to load), never a zero; grades are "not recorded"; coverage names the g
 from __future__ import annotations
 
 import re
+from datetime import date
 from html import unescape
 
 import pytest
@@ -25,7 +26,7 @@ def client(real_data, tmp_path_factory) -> TestClient:
         ingest(con, [real_data])
     finally:
         con.close()
-    publish(folder / "w.duckdb", folder / "site", reports=False)
+    publish(folder / "w.duckdb", folder / "site", reports=False, period_ends=[date(2018, 3, 31)])
     return TestClient(create_app(folder / "site"))
 
 
@@ -75,3 +76,23 @@ def test_what_is_missing_names_the_input_and_what_to_load(client):
     assert "recorded crime for Kent Police lacks" in note and "load the Home Office" in note
     coverage = client.get("/coverage").text
     assert "absent" in coverage or "partial" in coverage
+
+
+def test_a_data_profile_is_published_beside_the_inspection_without_grades(client):
+    periods = client.get("/api/v1/cycles").json()["periods"]
+    assert [(p["key"], p["cycle"]) for p in periods] == [("2016", 2016), ("2018-03-31", None)]
+    page = client.get("/forces/kent", params={"period_end": "2018-03-31"}).text
+    assert "A data profile, not an inspection" in page and ">Grades<" not in page
+    rows = client.get(
+        "/api/v1/records", params={"force": "kent", "period_end": "2018-03-31", "per_page": 1000}
+    ).json()
+    assert rows["period_end"] == "2018-03-31" and rows["cycle"] is None
+    assert {r["period_end"] for r in rows["records"]} == {"2018-03-31"}
+    fin2 = next(r for r in rows["records"] if r["indicator_id"] == "FIN-2")
+    assert fin2["window"] == "12 months to 31 March 2018"
+    # the profile's own figure page, and the inspection's page of the same force
+    made = client.get("/forces/kent/indicators/FIN-2", params={"period_end": "2018-03-31"})
+    assert made.status_code == 200 and "31 March 2018" in made.text
+    assert ">Grades<" in client.get("/forces/kent").text
+    bad = client.get("/api/v1/records", params={"period_end": "2019-03-31"})
+    assert bad.status_code == 400 and "2018-03-31" in bad.json()["detail"]

@@ -521,10 +521,21 @@ def publish_command(
         bool, typer.Option(help="Also render and publish every force's report.")
     ] = True,
     pdf: Annotated[bool, typer.Option(help="The reports' PDFs too (WeasyPrint).")] = True,
+    period_end: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Also publish a data profile for the data to this quarter end, e.g. "
+            "2018-03-31 (repeat for several)."
+        ),
+    ] = None,
 ) -> None:
-    """Publish what the site serves: the records of every cycle, grades, charts, how each
-    figure was made, coverage and the force reports, as a new bundle switched on at once."""
+    """Publish what the site serves: the records of every cycle (and of the data profiles
+    asked for), grades, charts, how each figure was made, coverage and the force reports, as a
+    new bundle switched on at once."""
     from peelkit.publish import publish
+
+    with _arguments(period_end="--period-end"):
+        profiles = [service.period(period_end=end).end for end in period_end or []]
 
     def step(name: str) -> None:
         err.print(f"{name}…", highlight=False)
@@ -532,6 +543,7 @@ def publish_command(
     done = publish(
         warehouse,
         site,
+        period_ends=profiles,
         judgments_folder=judgments,
         reports=reports,
         pdf=pdf,

@@ -7,18 +7,22 @@ layer) and writes them, with everything a page or the API shows, into a new fold
     SITE/
       current                    the name of the bundle the site serves (replaced atomically)
       bundles/<version>/
-        manifest.json            version, when, peelkit's version, data labels, cycles
+        manifest.json            version, when, peelkit's version, data labels, the periods
         forces.json              the 43 forces (code, name, police.uk id, region)
         catalogue.json           every indicator's definition, Annex A rule and exclusions
-        records/<cycle>.json     the benchmark records, one row each (the API's long row)
-        records/<cycle>.csv      the same rows as CSV
+        records/<period>.json    the benchmark records, one row each (the API's long row)
+        records/<period>.csv     the same rows as CSV
         grades/<cycle>.json      the inspectors' grades per force and question
         coverage.json            per force, period and source: present, partial or absent, why
-        lineage/<cycle>/<force>/<indicator>.txt   how each figure was made (peelkit explain)
-        sql/<cycle>/<indicator>.sql               the SQL of every force's numerator and denominator
-        charts/<cycle>/<indicator>.svg            every force ranked (the report's chart)
+        lineage/<period>/<force>/<indicator>.txt  how each figure was made (peelkit explain)
+        sql/<period>/<indicator>.sql              the SQL of every force's numerator and denominator
+        charts/<period>/<indicator>.svg           every force ranked (the report's chart)
         national/<cycle>/                         the national overview (HTML; PDF with reports)
-        reports/<cycle>/<force>/                  the force's report: HTML, PDF, SVG, CSV
+        reports/<period>/<force>/                 the force's report (or data profile): HTML,
+                                                  PDF, SVG, CSV
+
+A period is an inspection cycle ("2016") or a data profile, named by its period end
+("2018-03-31"): the same two ways the command line takes a period (--cycle, --period-end).
       report-cache/              reports kept between publications (unchanged ones not rebuilt)
 
 The site reads only the bundle ``current`` names, so a page, the API, the CSV download and the
@@ -44,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from peelkit import __version__, reference, service
-from peelkit.indicators.periods import PeriodEnd, for_cycle, known_cycles
+from peelkit.indicators.periods import PeriodEnd, for_cycle, for_date, known_cycles
 from peelkit.warehouse import Waiting
 
 DEFAULT_SITE = Path("peelkit-site")
@@ -68,18 +72,21 @@ def publish(
     site: Path = DEFAULT_SITE,
     *,
     cycles: Iterable[int] | None = None,
+    period_ends: Iterable[date] = (),
     judgments_folder: Path | None = None,
     reports: bool = True,
     pdf: bool = True,
     step: Callable[[str], None] = lambda _: None,
     on_wait: Waiting | None = None,
-    computed: dict[int, list[Any]] | None = None,
-    rendered: Iterable[tuple[int, str, Path]] = (),
+    computed: dict[str, list[Any]] | None = None,
+    rendered: Iterable[tuple[str, str, Path]] = (),
 ) -> Published:
-    """Write a new bundle of ``warehouse`` under ``site/bundles/`` and make it current: every
-    force's report too with ``reports``. ``computed`` holds records a caller has computed
-    already, by cycle (peelkit demo: computed once); ``rendered`` names reports already made,
-    as (cycle, force code, folder), which are published as they are."""
+    """Write a new bundle of ``warehouse`` under ``site/bundles/`` and make it current: the
+    inspection ``cycles`` (default: every cycle peelkit knows) and data profiles for
+    ``period_ends`` (quarter ends), every force's report too with ``reports``. ``computed``
+    holds records a caller has computed already, by period key (peelkit demo: computed once);
+    ``rendered`` names reports already made, as (period key, force code, folder), which are
+    published as they are."""
     from peelkit.coverage import read_coverage
     from peelkit.indicators import explain as explaining
     from peelkit.indicators.catalogue import catalogue
@@ -91,6 +98,10 @@ def publish(
     started = time.perf_counter()
     chosen = sorted(cycles) if cycles else sorted(known_cycles())
     periods = [for_cycle(c) for c in chosen]
+    for end in sorted(set(period_ends)):
+        when = for_date(end)
+        if all(w.end != when.end for w in periods):
+            periods.append(when)
     bundles = site / BUNDLES
     bundles.mkdir(parents=True, exist_ok=True)
     work = bundles / f".writing-{os.getpid()}-{time.time_ns()}"
@@ -101,14 +112,12 @@ def publish(
         with service.reading(warehouse, on_wait) as con:
             labels = data_labels(con)
             for when in periods:
-                assert when.cycle is not None
-                if when.cycle not in computed:
-                    computed[when.cycle] = service.compute_records(con, when)
+                if period_key(when) not in computed:
+                    computed[period_key(when)] = service.compute_records(con, when)
             coverage = read_coverage(con)
             step("Writing how each figure was made")
             for when in periods:
-                assert when.cycle is not None
-                _write_lineage(con, explaining, computed[when.cycle], when, work)
+                _write_lineage(con, explaining, computed[period_key(when)], when, work)
         step("Writing the records, grades and charts")
         book = catalogue()
         _write_json(work / "forces.json", _forces())
@@ -126,31 +135,34 @@ def publish(
         )
         total = 0
         for when in periods:
-            assert when.cycle is not None
-            records = computed[when.cycle]
+            key = period_key(when)
+            records = computed[key]
             rows = [_row(r) for r in records]
             total += len(rows)
-            _write_json(work / "records" / f"{when.cycle}.json", rows)
-            _write_csv(work / "records" / f"{when.cycle}.csv", rows)
-            found = service.judgments(when.cycle, judgments_folder, labels)
-            _write_json(work / "grades" / f"{when.cycle}.json", _grades(when.cycle, found))
-            overview = build_national(records, found, when.cycle, "; ".join(labels) or None)
-            write_national(overview, work / "national" / str(when.cycle), pdf=pdf and reports)
-            charts = work / "charts" / str(when.cycle)
+            _write_json(work / "records" / f"{key}.json", rows)
+            _write_csv(work / "records" / f"{key}.csv", rows)
+            if when.cycle is not None:  # grades and the overview belong to an inspection
+                found = service.judgments(when.cycle, judgments_folder, labels)
+                _write_json(work / "grades" / f"{key}.json", _grades(when.cycle, found))
+                overview = build_national(records, found, when.cycle, "; ".join(labels) or None)
+                write_national(overview, work / "national" / key, pdf=pdf and reports)
+            charts = work / "charts" / key
             charts.mkdir(parents=True)
             for ind in book.indicator:
                 chart = ranked_chart(records, ind.id, None)
                 if chart is not None:
                     (charts / f"{ind.id}.svg").write_text(svg(chart, ""), encoding="utf-8")
         made = 0
-        for cycle, force_code, folder in rendered:
-            _link_report(folder, work / "reports" / str(cycle) / force_code)
+        for key, force_code, folder in rendered:
+            _link_report(folder, work / "reports" / key / force_code)
             made += 1
         if reports:
             for when in periods:
-                step(f"Writing the {when.cycle} force reports")
+                step(f"Writing the force reports: {when.title}")
                 made += _reports(warehouse, site, work, when, judgments_folder, pdf, on_wait)
-        digest = hashlib.sha256((work / "records").joinpath(f"{chosen[-1]}.json").read_bytes())
+        digest = hashlib.sha256()
+        for when in periods:
+            digest.update((work / "records" / f"{period_key(when)}.json").read_bytes())
         version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + digest.hexdigest()[:8]
         _write_json(
             work / "manifest.json",
@@ -161,6 +173,17 @@ def publish(
                 "labels": list(labels),
                 "cycles": [
                     {"cycle": w.cycle, "period_end": w.end.isoformat(), "title": w.title}
+                    for w in periods
+                    if w.cycle is not None
+                ],
+                # every period published, inspections and data profiles: its key names its files
+                "periods": [
+                    {
+                        "key": period_key(w),
+                        "cycle": w.cycle,
+                        "period_end": w.end.isoformat(),
+                        "title": w.title,
+                    }
                     for w in periods
                 ],
                 "records": total,
@@ -197,11 +220,22 @@ def republish_if_published_from(
         warehouse,
         site,
         cycles=[c["cycle"] for c in manifest["cycles"]],
+        period_ends=[
+            date.fromisoformat(p["period_end"])
+            for p in manifest.get("periods", [])
+            if p["cycle"] is None
+        ],
         judgments_folder=Path(judgments) if judgments else None,
         reports=bool(manifest.get("with_reports")),
         pdf=bool(manifest.get("pdf", True)),
         step=step,
     )
+
+
+def period_key(when: PeriodEnd) -> str:
+    """How a published period is named in a bundle and in the site's addresses: an inspection
+    by its cycle ("2016"), a data profile by its period end ("2018-03-31")."""
+    return str(when.cycle) if when.cycle is not None else when.end.isoformat()
 
 
 def _point_to(site: Path, version: str) -> None:
@@ -288,7 +322,7 @@ def _write_lineage(
     by_indicator: dict[str, list[Any]] = {}
     for r in records:
         by_indicator.setdefault(r.indicator_id, []).append(r)
-    sql = work / "sql" / str(when.cycle)
+    sql = work / "sql" / period_key(when)
     sql.mkdir(parents=True)
     for indicator, mine in by_indicator.items():
         latest = max(str(r.window_end or "") for r in mine)
@@ -296,7 +330,7 @@ def _write_lineage(
         lines = explaining.sql_lines(con, catalogue().get(indicator), record, when, None)
         (sql / f"{indicator}.sql").write_text("\n".join(lines) + "\n", encoding="utf-8")
     for force in reference.territorial_forces():
-        folder = work / "lineage" / str(when.cycle) / force.code
+        folder = work / "lineage" / period_key(when) / force.code
         folder.mkdir(parents=True)
         for indicator, mine in by_indicator.items():
             rows = sorted({r.breakdown for r in mine if r.breakdown is not None})
@@ -323,7 +357,7 @@ def _reports(
 ) -> int:
     """Every force's report, rendered into the report cache (unchanged ones are not made
     again) and linked into the bundle."""
-    cache = site / "report-cache" / str(when.cycle)
+    cache = site / "report-cache" / period_key(when)
     forces = [f.code for f in reference.territorial_forces()]
     rendered = service.reports(
         warehouse,
@@ -336,7 +370,7 @@ def _reports(
         on_wait=on_wait,
     )
     for r in rendered:
-        _link_report(r.files.html.parent, work / "reports" / str(when.cycle) / r.force)
+        _link_report(r.files.html.parent, work / "reports" / period_key(when) / r.force)
     return len(rendered)
 
 

@@ -80,9 +80,9 @@ def run_demo(
         from peelkit.publish import publish
 
         before = time.perf_counter()
-        met = [(2016, MET, force_report.parent)] if force_report is not None else []
+        met = [("2016", MET, force_report.parent)] if force_report is not None else []
         published = publish(
-            warehouse, site, reports=False, computed={2016: records}, rendered=met
+            warehouse, site, reports=False, computed={"2016": records}, rendered=met
         ).folder
         seconds["publish"] = time.perf_counter() - before
     seconds["total"] = time.perf_counter() - started

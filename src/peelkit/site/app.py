@@ -36,8 +36,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/forces/{slug}/indicators/{indicator}"): "public",
     ("GET", "/indicators"): "public",
     ("GET", "/indicators/{indicator}"): "public",
-    ("GET", "/charts/{cycle}/{name}"): "public",
-    ("GET", "/reports/{cycle}/{slug}/{name}"): "public",
+    ("GET", "/charts/{period}/{name}"): "public",
+    ("GET", "/reports/{period}/{slug}/{name}"): "public",
     ("GET", "/coverage"): "public",
     ("GET", "/national"): "public",
     ("GET", "/national/{cycle}/{name}"): "public",
@@ -118,6 +118,7 @@ def create_app(site: Path) -> FastAPI:
     env.globals["figure"] = display.figure
     env.globals["NO_VALUE"] = display.NO_VALUE
     env.globals["direction"] = direction
+    env.globals["selects"] = selects
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -170,6 +171,29 @@ def create_app(site: Path) -> FastAPI:
             )
         return cycle
 
+    def period_of(
+        b: Bundle, cycle: int | None = None, period_end: str | None = None
+    ) -> dict[str, Any]:
+        """The published period asked for: a data profile by its period end, else a cycle,
+        else the latest cycle; a 400 listing what is published otherwise."""
+        published = b.periods
+        if period_end is not None:
+            found = next((p for p in published if p["period_end"] == period_end), None)
+            if found is None:
+                ends = ", ".join(p["period_end"] for p in published)
+                raise HTTPException(
+                    400, f"no period ending {period_end!r} is published; published: {ends}"
+                )
+            return found
+        chosen = cycle_of(b, cycle)
+        return next(p for p in published if p["cycle"] == chosen)
+
+    def by_key(b: Bundle, key: str) -> dict[str, Any]:
+        found = next((p for p in b.periods if p["key"] == key), None)
+        if found is None:
+            raise HTTPException(404, f"No period {key!r} is published.")
+        return found
+
     # -- pages ----------------------------------------------------------------------------
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -219,22 +243,25 @@ def create_app(site: Path) -> FastAPI:
         )
 
     @app.get("/forces/{slug}", response_class=HTMLResponse, include_in_schema=False)
-    def force_page(request: Request, slug: str, cycle: int | None = None) -> Response:
+    def force_page(
+        request: Request, slug: str, cycle: int | None = None, period_end: str | None = None
+    ) -> Response:
         b = bundle()
         force = force_named(b, slug)
-        chosen = cycle_of(b, cycle)
-        grades = b.grades(chosen)
-        mine = [r for r in b.records(chosen) if r["force_code"] == force["code"]]
+        period = period_of(b, cycle, period_end)
+        grades = b.grades(period["key"]) if period["cycle"] is not None else None
+        mine = [r for r in b.records(period["key"]) if r["force_code"] == force["code"]]
         numbers = _latest_rows(mine)
         gaps = [g for g in b.coverage["gaps"] if force["name"] in g["force_names"]]
-        report = _report_files(b, chosen, force["code"])
+        report = _report_files(b, period["key"], force["code"])
         return page(
             request,
             "force.html",
             force=force,
-            cycle=chosen,
+            period=period,
+            cycle=period["cycle"],
             grades=grades,
-            judged=grades["forces"][force["code"]],
+            judged=grades["forces"][force["code"]] if grades else None,
             numbers=numbers,
             indicators=b.indicator_by_id,
             gaps=gaps,
@@ -248,26 +275,32 @@ def create_app(site: Path) -> FastAPI:
 
     @app.get("/indicators/{indicator}", response_class=HTMLResponse, include_in_schema=False)
     def indicator_page(
-        request: Request, indicator: str, force: str | None = None, cycle: int | None = None
+        request: Request,
+        indicator: str,
+        force: str | None = None,
+        cycle: int | None = None,
+        period_end: str | None = None,
     ) -> Response:
         b = bundle()
         ind = b.indicator_by_id.get(indicator)
         if ind is None:
             raise HTTPException(404, f"There is no indicator {indicator!r} in the catalogue.")
-        chosen = cycle_of(b, cycle)
-        subject = force_named(b, force)["code"] if force else None
-        rows = _ranked([r for r in b.records(chosen) if r["indicator_id"] == indicator])
-        chart = b.file("charts", str(chosen), f"{indicator}.svg")
+        period = period_of(b, cycle, period_end)
+        subject = force_named(b, force) if force else None
+        rows = _ranked([r for r in b.records(period["key"]) if r["indicator_id"] == indicator])
+        chart = b.file("charts", period["key"], f"{indicator}.svg")
         return page(
             request,
             "indicator.html",
             ind=ind,
-            cycle=chosen,
+            period=period,
+            cycle=period["cycle"],
             rows=rows,
-            subject=subject,
+            subject=subject["code"] if subject else None,
+            subject_slug=subject["slug"] if subject else None,
             chart=(
-                f"/charts/{chosen}/{indicator}.svg"
-                + (f"?force={force_named(b, force)['slug']}" if force else "")
+                f"/charts/{period['key']}/{indicator}.svg"
+                + (f"?force={subject['slug']}" if subject else "")
                 if chart
                 else None
             ),
@@ -279,23 +312,30 @@ def create_app(site: Path) -> FastAPI:
         response_class=HTMLResponse,
         include_in_schema=False,
     )
-    def how_made(request: Request, slug: str, indicator: str, cycle: int | None = None) -> Response:
+    def how_made(
+        request: Request,
+        slug: str,
+        indicator: str,
+        cycle: int | None = None,
+        period_end: str | None = None,
+    ) -> Response:
         b = bundle()
         force = force_named(b, slug)
-        chosen = cycle_of(b, cycle)
+        period = period_of(b, cycle, period_end)
         ind = b.indicator_by_id.get(indicator)
         if ind is None:
             raise HTTPException(404, f"There is no indicator {indicator!r} in the catalogue.")
-        text = _lineage(b, chosen, force["code"], indicator)
+        text = _lineage(b, period["key"], force["code"], indicator)
         if text is None:
             raise HTTPException(404, f"{indicator} has no published figure for {force['name']}.")
-        sql = b.file("sql", str(chosen), f"{indicator}.sql")
+        sql = b.file("sql", period["key"], f"{indicator}.sql")
         return page(
             request,
             "how-made.html",
             force=force,
             ind=ind,
-            cycle=chosen,
+            period=period,
+            cycle=period["cycle"],
             text=text,
             sql=sql.read_text(encoding="utf-8") if sql else None,
         )
@@ -346,10 +386,11 @@ def create_app(site: Path) -> FastAPI:
         request: Request,
         force: Annotated[list[str] | None, Query()] = None,
         cycle: int | None = None,
+        period_end: str | None = None,
     ) -> Response:
         force = [f for f in force or [] if f.strip()]  # the form's unused choices are empty
         b = bundle()
-        chosen = cycle_of(b, cycle)
+        chosen = period_of(b, cycle, period_end)
         if len(force) > MAX_COMPARED:
             raise HTTPException(400, f"Compare up to {MAX_COMPARED} forces at a time.")
         forces = []
@@ -358,14 +399,15 @@ def create_app(site: Path) -> FastAPI:
             if found not in forces:
                 forces.append(found)
         codes = [f["code"] for f in forces]
-        rows = _latest_rows([r for r in b.records(chosen) if r["force_code"] in codes])
+        rows = _latest_rows([r for r in b.records(chosen["key"]) if r["force_code"] in codes])
         table: dict[tuple[str, str | None], dict[str, Any]] = {}
         for r in rows:
             table.setdefault((r["indicator_id"], r["breakdown_key"]), {})[r["force_code"]] = r
         return page(
             request,
             "compare.html",
-            cycle=chosen,
+            period=chosen,
+            cycle=chosen["cycle"],
             forces=forces,
             all_forces=sorted(b.forces, key=lambda f: f["name"]),
             table=table,
@@ -399,26 +441,24 @@ def create_app(site: Path) -> FastAPI:
             ]
         return page(request, "search.html", q=text, forces=forces, indicators=indicators)
 
-    @app.get("/charts/{cycle}/{name}", include_in_schema=False)
-    def chart(request: Request, cycle: int, name: str, force: str | None = None) -> Response:
+    @app.get("/charts/{period}/{name}", include_in_schema=False)
+    def chart(request: Request, period: str, name: str, force: str | None = None) -> Response:
         b = bundle()
-        chosen = cycle_of(b, cycle)
-        path = b.file("charts", str(chosen), name)
+        key = by_key(b, period)["key"]
+        path = b.file("charts", key, name)
         if path is None or not name.endswith(".svg"):
             raise HTTPException(404, "There is no such chart.")
         if force is None:
             return _cached(request, path.read_bytes(), "image/svg+xml", b)
         subject = force_named(b, force)["code"]
         indicator = name.removesuffix(".svg")
-        return _cached(
-            request, charts.highlighted(b, chosen, indicator, subject), "image/svg+xml", b
-        )
+        return _cached(request, charts.highlighted(b, key, indicator, subject), "image/svg+xml", b)
 
-    @app.get("/reports/{cycle}/{slug}/{name}", include_in_schema=False)
-    def report_file(request: Request, cycle: int, slug: str, name: str) -> Response:
+    @app.get("/reports/{period}/{slug}/{name}", include_in_schema=False)
+    def report_file(request: Request, period: str, slug: str, name: str) -> Response:
         b = bundle()
         force = force_named(b, slug)
-        path = b.file("reports", str(cycle_of(b, cycle)), force["code"], name)
+        path = b.file("reports", by_key(b, period)["key"], force["code"], name)
         if path is None:
             raise HTTPException(404, f"There is no report file {name!r} for {force['name']}.")
         return FileResponse(path, headers={"Cache-Control": CACHE, "ETag": _etag(b, name)})
@@ -433,9 +473,10 @@ def create_app(site: Path) -> FastAPI:
 
     @app.get("/api/v1/cycles", tags=["reference"], responses=API_ERRORS)
     def api_cycles(request: Request) -> Response:
-        """The published cycles, each with the period end its data run to."""
+        """The published inspection cycles, each with the period end its data run to, and every
+        published period (cycles and data profiles)."""
         b = bundle()
-        return _json(request, b, {"cycles": b.cycles, "version": b.version})
+        return _json(request, b, {"cycles": b.cycles, "periods": b.periods, "version": b.version})
 
     @app.get("/api/v1/catalogue", tags=["reference"], responses=API_ERRORS)
     def api_catalogue(request: Request) -> Response:
@@ -463,6 +504,11 @@ def create_app(site: Path) -> FastAPI:
             description="a cycle (default: the latest published; another is a 400)",
             json_schema_extra={"enum": list(known_cycles())},
         ),
+        period_end: str | None = Query(
+            None,
+            description="a data profile's period end, e.g. 2018-03-31 (instead of a cycle)",
+            pattern=r"^\d{4}-\d{2}-\d{2}$",
+        ),
         period: str | None = Query(None, description="a period exactly as records name it"),
         page_number: int = Query(1, alias="page", ge=1),
         per_page: int = Query(100, ge=1, le=1000),
@@ -471,8 +517,8 @@ def create_app(site: Path) -> FastAPI:
         """Benchmark records, the long row: value, numerator, denominator, both intervals,
         verdict, rank, coverage, note, load ids and data label."""
         b = bundle()
-        chosen = cycle_of(b, cycle)
-        rows = b.records(chosen)
+        chosen = period_of(b, cycle, period_end)
+        rows = b.records(chosen["key"])
         if force:
             code = force_named(b, force)["code"]
             rows = [r for r in rows if r["force_code"] == code]
@@ -494,7 +540,8 @@ def create_app(site: Path) -> FastAPI:
             request,
             b,
             {
-                "cycle": chosen,
+                "cycle": chosen["cycle"],
+                "period_end": chosen["period_end"],
                 "total": total,
                 "page": page_number,
                 "per_page": per_page,
@@ -525,25 +572,31 @@ def create_app(site: Path) -> FastAPI:
             description="a cycle (default: the latest published; another is a 400)",
             json_schema_extra={"enum": list(known_cycles())},
         ),
+        period_end: str | None = Query(
+            None,
+            description="a data profile's period end, e.g. 2018-03-31 (instead of a cycle)",
+            pattern=r"^\d{4}-\d{2}-\d{2}$",
+        ),
     ) -> Response:
         """How one record was made: its numbers, the rule, the forces left out and the source
         files with their sha256 and load ids, as ``peelkit explain`` prints it."""
         b = bundle()
-        chosen = cycle_of(b, cycle)
+        chosen = period_of(b, cycle, period_end)
         found = force_named(b, force)
-        text = _lineage(b, chosen, found["code"], indicator)
+        text = _lineage(b, chosen["key"], found["code"], indicator)
         if text is None:
             raise HTTPException(
                 404, f"There is no published figure {indicator!r} for {found['name']}."
             )
-        sql = b.file("sql", str(chosen), f"{indicator}.sql")
+        sql = b.file("sql", chosen["key"], f"{indicator}.sql")
         return _json(
             request,
             b,
             {
                 "force": found["code"],
                 "indicator": indicator,
-                "cycle": chosen,
+                "cycle": chosen["cycle"],
+                "period_end": chosen["period_end"],
                 "explain": text,
                 "sql_every_force": sql.read_text(encoding="utf-8") if sql else None,
             },
@@ -605,14 +658,24 @@ def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["value"] is None, -(r["value"] or 0)))
 
 
-def _lineage(b: Bundle, cycle: int, code: str, indicator: str) -> str | None:
+def _lineage(b: Bundle, period: str, code: str, indicator: str) -> str | None:
     """The published explanation of one figure (a broken-down indicator's first row)."""
-    folder = b.folder / "lineage" / str(cycle) / code
-    path = b.file("lineage", str(cycle), code, f"{indicator}.txt")
+    folder = b.folder / "lineage" / period / code
+    path = b.file("lineage", period, code, f"{indicator}.txt")
     if path is None and folder.is_dir():
         rows = sorted(p.name for p in folder.glob(f"{indicator}--*.txt"))
-        path = b.file("lineage", str(cycle), code, rows[0]) if rows else None
+        path = b.file("lineage", period, code, rows[0]) if rows else None
     return path.read_text(encoding="utf-8") if path else None
+
+
+def selects(period: dict[str, Any] | None) -> str:
+    """The query that selects ``period`` on a page: the cycle, or a data profile's period end
+    (the names the command line uses: --cycle, --period-end)."""
+    if period is None:
+        return ""
+    if period["cycle"] is not None:
+        return f"cycle={period['cycle']}"
+    return f"period_end={period['period_end']}"
 
 
 def direction(previous: str | None, now: str) -> str:
@@ -623,8 +686,8 @@ def direction(previous: str | None, now: str) -> str:
     return "improved" if step > 0 else "declined" if step < 0 else "unchanged"
 
 
-def _report_files(b: Bundle, cycle: int, code: str) -> dict[str, str]:
-    folder = b.folder / "reports" / str(cycle) / code
+def _report_files(b: Bundle, period: str, code: str) -> dict[str, str]:
+    folder = b.folder / "reports" / period / code
     if not folder.is_dir():
         return {}
     found = {}

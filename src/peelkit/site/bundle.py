@@ -59,10 +59,16 @@ class Bundle:
     def latest_cycle(self) -> int:
         return int(self.cycles[-1]["cycle"])
 
-    def records(self, cycle: int) -> list[dict[str, Any]]:
-        return list(self.read(f"records/{cycle}.json"))
+    @property
+    def periods(self) -> list[dict[str, Any]]:
+        """Every published period: inspection cycles and data profiles, each with its key."""
+        return list(self.manifest["periods"])
 
-    def grades(self, cycle: int) -> dict[str, Any]:
+    def records(self, period: str | int) -> list[dict[str, Any]]:
+        """The records of a period, by its key ("2016", "2018-03-31") or its cycle."""
+        return list(self.read(f"records/{period}.json"))
+
+    def grades(self, cycle: str | int) -> dict[str, Any]:
         return dict(self.read(f"grades/{cycle}.json"))
 
     @cached_property
@@ -115,8 +121,8 @@ class HighlightedCharts:
         self.site = site
         self._lock = threading.Lock()
 
-    def highlighted(self, bundle: Bundle, cycle: int, indicator: str, force: str) -> bytes:
-        path = self.site / "chart-cache" / bundle.version / str(cycle) / indicator / f"{force}.svg"
+    def highlighted(self, bundle: Bundle, period: str, indicator: str, force: str) -> bytes:
+        path = self.site / "chart-cache" / bundle.version / period / indicator / f"{force}.svg"
         if path.is_file():
             return path.read_bytes()
         with self._lock:
@@ -130,7 +136,7 @@ class HighlightedCharts:
 
                 rows = [
                     cast(BenchmarkRecord, SimpleNamespace(**r))
-                    for r in bundle.records(cycle)
+                    for r in bundle.records(period)
                     if r["indicator_id"] == indicator
                 ]
                 chart = ranked_chart(rows, indicator, force)
