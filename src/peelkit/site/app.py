@@ -10,6 +10,8 @@ today all are public and read-only; the inspectors' workbench will add its own.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -80,6 +82,7 @@ REPORT_POLICY = (
 CACHE = "public, max-age=60"
 GRADES = ["outstanding", "good", "requires improvement", "inadequate"]
 MAX_COMPARED = 5
+RENDERED_KEPT = 2048  # pages kept rendered (about 100 MB at most; most pages are 10-50 KB)
 
 
 class Problem(BaseModel):
@@ -146,10 +149,26 @@ def create_app(site: Path) -> FastAPI:
             raise HTTPException(503, "Nothing is published yet: run 'peelkit publish'.")
         return found
 
-    def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-        b = published.current()
-        text = env.get_template(template).render(request=request, bundle=b, **context)
-        return _cached(request, text.encode("utf-8"), "text/html; charset=utf-8", b, status)
+    rendered: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+    rendering = threading.Lock()
+
+    def page(request: Request, b: Bundle | None, template: str, **context: Any) -> Response:
+        """A page rendered from bundle ``b``. A bundle never changes once published, so a
+        page's bytes depend only on its version and address: they are rendered once and kept
+        (the most recent RENDERED_KEPT pages; a new publication starts afresh)."""
+        key = (b.version if b else "", request.url.path, request.url.query)
+        with rendering:
+            body = rendered.get(key)
+            if body is not None:
+                rendered.move_to_end(key)
+        if body is None:
+            text = env.get_template(template).render(request=request, bundle=b, **context)
+            body = text.encode("utf-8")
+            with rendering:
+                rendered[key] = body
+                while len(rendered) > RENDERED_KEPT:
+                    rendered.popitem(last=False)
+        return _cached(request, body, "text/html; charset=utf-8", b)
 
     def force_named(b: Bundle, name: str) -> dict[str, Any]:
         force = b.force_by_slug.get(name)
@@ -230,6 +249,7 @@ def create_app(site: Path) -> FastAPI:
         }
         return page(
             request,
+            b,
             "home.html",
             rows=rows,
             questions=grades["questions"],
@@ -256,6 +276,7 @@ def create_app(site: Path) -> FastAPI:
         report = _report_files(b, period["key"], force["code"])
         return page(
             request,
+            b,
             "force.html",
             force=force,
             period=period,
@@ -271,7 +292,7 @@ def create_app(site: Path) -> FastAPI:
     @app.get("/indicators", response_class=HTMLResponse, include_in_schema=False)
     def catalogue_page(request: Request) -> Response:
         b = bundle()
-        return page(request, "catalogue.html", catalogue=b.catalogue)
+        return page(request, b, "catalogue.html", catalogue=b.catalogue)
 
     @app.get("/indicators/{indicator}", response_class=HTMLResponse, include_in_schema=False)
     def indicator_page(
@@ -291,6 +312,7 @@ def create_app(site: Path) -> FastAPI:
         chart = b.file("charts", period["key"], f"{indicator}.svg")
         return page(
             request,
+            b,
             "indicator.html",
             ind=ind,
             period=period,
@@ -331,6 +353,7 @@ def create_app(site: Path) -> FastAPI:
         sql = b.file("sql", period["key"], f"{indicator}.sql")
         return page(
             request,
+            b,
             "how-made.html",
             force=force,
             ind=ind,
@@ -365,6 +388,7 @@ def create_app(site: Path) -> FastAPI:
         )
         return page(
             request,
+            b,
             "national.html",
             cycle=chosen,
             columns=columns,
@@ -405,6 +429,7 @@ def create_app(site: Path) -> FastAPI:
             table.setdefault((r["indicator_id"], r["breakdown_key"]), {})[r["force_code"]] = r
         return page(
             request,
+            b,
             "compare.html",
             period=chosen,
             cycle=chosen["cycle"],
@@ -418,7 +443,7 @@ def create_app(site: Path) -> FastAPI:
     @app.get("/coverage", response_class=HTMLResponse, include_in_schema=False)
     def coverage_page(request: Request) -> Response:
         b = bundle()
-        return page(request, "coverage.html", coverage=b.coverage)
+        return page(request, b, "coverage.html", coverage=b.coverage)
 
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def search(request: Request, q: str = "") -> Response:
@@ -439,7 +464,7 @@ def create_app(site: Path) -> FastAPI:
                 for i in b.catalogue
                 if folded in i["title"].casefold() or folded == i["id"].casefold()
             ]
-        return page(request, "search.html", q=text, forces=forces, indicators=indicators)
+        return page(request, b, "search.html", q=text, forces=forces, indicators=indicators)
 
     @app.get("/charts/{period}/{name}", include_in_schema=False)
     def chart(request: Request, period: str, name: str, force: str | None = None) -> Response:
@@ -609,7 +634,7 @@ def create_app(site: Path) -> FastAPI:
 
     @app.get("/api/v1/docs", response_class=HTMLResponse, include_in_schema=False)
     def api_docs(request: Request) -> Response:
-        return page(request, "api-docs.html")
+        return page(request, published.current(), "api-docs.html")
 
     @app.get("/api/v1/openapi.json", include_in_schema=False)
     def api_openapi(request: Request) -> Response:
