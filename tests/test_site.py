@@ -289,3 +289,21 @@ def test_the_published_sql_reproduces_the_forces_numerator(demo_run, client):
     assert kent[0][2] == record["numerator"]
     page = client.get("/forces/kent/indicators/FIN-5").text
     assert "force_code = 'E23000032'" in page and 'id="sql"' in page
+
+
+def test_a_server_fault_is_a_500_page_in_the_sites_design_without_a_trace(demo_run, tmp_path):
+    import shutil
+
+    site = tmp_path / "site"
+    publish(demo_run.warehouse, site, reports=False)
+    (current(site) / "records" / "2016.json").unlink()  # a bundle damaged on disk
+    client = TestClient(create_app(site), raise_server_exceptions=False)
+    page = client.get("/forces/kent")
+    assert page.status_code == 500
+    assert "Sorry, there is a problem with the service" in page.text
+    assert "Traceback" not in page.text and "FileNotFoundError" not in page.text
+    api = client.get("/api/v1/records")
+    assert api.status_code == 500 and api.json() == {
+        "detail": "Something went wrong on our side. Try again later."
+    }
+    shutil.rmtree(site)
