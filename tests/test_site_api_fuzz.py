@@ -17,6 +17,7 @@ OPERATIONS = [
     "/api/v1/catalogue",
     "/api/v1/records",
     "/api/v1/grades",
+    "/api/v1/lineage",
 ]
 
 

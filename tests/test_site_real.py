@@ -94,5 +94,6 @@ def test_a_data_profile_is_published_beside_the_inspection_without_grades(client
     made = client.get("/forces/kent/indicators/FIN-2", params={"period_end": "2018-03-31"})
     assert made.status_code == 200 and "31 March 2018" in made.text
     assert ">Grades<" in client.get("/forces/kent").text
-    bad = client.get("/api/v1/records", params={"period_end": "2019-03-31"})
-    assert bad.status_code == 400 and "2018-03-31" in bad.json()["detail"]
+    absent = client.get("/api/v1/records", params={"period_end": "2019-03-31"})
+    assert absent.status_code == 404 and "2018-03-31" in absent.json()["detail"]
+    assert client.get("/api/v1/records", params={"period_end": "March 2018"}).status_code == 422

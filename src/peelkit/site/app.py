@@ -13,6 +13,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -82,6 +83,10 @@ REPORT_POLICY = (
 CACHE = "public, max-age=60"
 GRADES = ["outstanding", "good", "requires improvement", "inadequate"]
 MAX_COMPARED = 5
+PERIOD_END = Query(
+    description="a data profile's period end, e.g. 2018-03-31 (instead of a cycle); one that "
+    "is not published is a 404 listing those that are",
+)
 RENDERED_KEPT = 2048  # pages kept rendered (about 100 MB at most; most pages are 10-50 KB)
 
 
@@ -95,7 +100,11 @@ class Problem(BaseModel):
 API_ERRORS: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the client's copy (If-None-Match) is current"},
     400: {"model": Problem, "description": "A cycle that is not published"},
-    404: {"model": Problem, "description": "An unknown force or indicator (the closest named)"},
+    404: {
+        "model": Problem,
+        "description": "An unknown force or indicator (the closest named), or a period that "
+        "is not published (those that are named)",
+    },
     503: {"model": Problem, "description": "Nothing is published yet"},
 }
 
@@ -201,7 +210,7 @@ def create_app(site: Path) -> FastAPI:
             if found is None:
                 ends = ", ".join(p["period_end"] for p in published)
                 raise HTTPException(
-                    400, f"no period ending {period_end!r} is published; published: {ends}"
+                    404, f"no period ending {period_end!r} is published; published: {ends}"
                 )
             return found
         chosen = cycle_of(b, cycle)
@@ -529,11 +538,7 @@ def create_app(site: Path) -> FastAPI:
             description="a cycle (default: the latest published; another is a 400)",
             json_schema_extra={"enum": list(known_cycles())},
         ),
-        period_end: str | None = Query(
-            None,
-            description="a data profile's period end, e.g. 2018-03-31 (instead of a cycle)",
-            pattern=r"^\d{4}-\d{2}-\d{2}$",
-        ),
+        period_end: Annotated[date | None, PERIOD_END] = None,
         period: str | None = Query(None, description="a period exactly as records name it"),
         page_number: int = Query(1, alias="page", ge=1),
         per_page: int = Query(100, ge=1, le=1000),
@@ -542,7 +547,7 @@ def create_app(site: Path) -> FastAPI:
         """Benchmark records, the long row: value, numerator, denominator, both intervals,
         verdict, rank, coverage, note, load ids and data label."""
         b = bundle()
-        chosen = period_of(b, cycle, period_end)
+        chosen = period_of(b, cycle, period_end.isoformat() if period_end else None)
         rows = b.records(chosen["key"])
         if force:
             code = force_named(b, force)["code"]
@@ -597,16 +602,12 @@ def create_app(site: Path) -> FastAPI:
             description="a cycle (default: the latest published; another is a 400)",
             json_schema_extra={"enum": list(known_cycles())},
         ),
-        period_end: str | None = Query(
-            None,
-            description="a data profile's period end, e.g. 2018-03-31 (instead of a cycle)",
-            pattern=r"^\d{4}-\d{2}-\d{2}$",
-        ),
+        period_end: Annotated[date | None, PERIOD_END] = None,
     ) -> Response:
         """How one record was made: its numbers, the rule, the forces left out and the source
         files with their sha256 and load ids, as ``peelkit explain`` prints it."""
         b = bundle()
-        chosen = period_of(b, cycle, period_end)
+        chosen = period_of(b, cycle, period_end.isoformat() if period_end else None)
         found = force_named(b, force)
         text = _lineage(b, chosen["key"], found["code"], indicator)
         if text is None:
