@@ -44,6 +44,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 WarehouseOpt = Annotated[Path, typer.Option("--warehouse", "-w", help="The DuckDB warehouse file.")]
+JudgmentsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="A folder of judgments files. Default: the demo's on a warehouse holding the demo "
+        "dataset, none on any other."
+    ),
+]
 
 
 def main() -> None:
@@ -467,13 +474,7 @@ def national_command(
     out: Annotated[Path, typer.Option(help="Where to write the overview.")] = Path(
         "peelkit-reports/national"
     ),
-    judgments: Annotated[
-        Path | None,
-        typer.Option(
-            help="A folder of judgments files. Default: the demo's on a warehouse holding the "
-            "demo dataset, none on any other."
-        ),
-    ] = None,
+    judgments: JudgmentsOpt = None,
     pdf: Annotated[bool, typer.Option(help="Also write the PDF (WeasyPrint).")] = True,
 ) -> None:
     """The national overview: every force's grades by question, the distribution of grades,
@@ -510,13 +511,7 @@ def publish_command(
     site: Annotated[Path, typer.Option(help="The site's folder (bundles and pointer).")] = Path(
         "peelkit-site"
     ),
-    judgments: Annotated[
-        Path | None,
-        typer.Option(
-            help="A folder of judgments files. Default: the demo's on a warehouse holding the "
-            "demo dataset, none on any other."
-        ),
-    ] = None,
+    judgments: JudgmentsOpt = None,
     reports: Annotated[
         bool, typer.Option(help="Also render and publish every force's report.")
     ] = True,
