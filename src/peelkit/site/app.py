@@ -83,6 +83,10 @@ REPORT_POLICY = (
 CACHE = "public, max-age=60"
 GRADES = ["outstanding", "good", "requires improvement", "inadequate"]
 MAX_COMPARED = 5
+CYCLE = Query(
+    description="a cycle (default: the latest published; another is a 400)",
+    json_schema_extra={"enum": list(known_cycles())},
+)
 PERIOD_END = Query(
     description="a data profile's period end, e.g. 2018-03-31 (instead of a cycle); one that "
     "is not published is a 404 listing those that are",
@@ -188,6 +192,12 @@ def create_app(site: Path) -> FastAPI:
             closest = ", ".join(reference.closest_force_names(name, 3))
             raise HTTPException(404, f"There is no force called {name!r}. Closest: {closest}.")
         return force
+
+    def indicator_named(b: Bundle, indicator: str) -> dict[str, Any]:
+        found = b.indicator_by_id.get(indicator)
+        if found is None:
+            raise HTTPException(404, f"There is no indicator {indicator!r} in the catalogue.")
+        return found
 
     def cycle_of(b: Bundle, cycle: int | None) -> int:
         known = [c["cycle"] for c in b.cycles]
@@ -312,9 +322,7 @@ def create_app(site: Path) -> FastAPI:
         period_end: str | None = None,
     ) -> Response:
         b = bundle()
-        ind = b.indicator_by_id.get(indicator)
-        if ind is None:
-            raise HTTPException(404, f"There is no indicator {indicator!r} in the catalogue.")
+        ind = indicator_named(b, indicator)
         period = period_of(b, cycle, period_end)
         subject = force_named(b, force) if force else None
         rows = _ranked([r for r in b.records(period["key"]) if r["indicator_id"] == indicator])
@@ -353,9 +361,7 @@ def create_app(site: Path) -> FastAPI:
         b = bundle()
         force = force_named(b, slug)
         period = period_of(b, cycle, period_end)
-        ind = b.indicator_by_id.get(indicator)
-        if ind is None:
-            raise HTTPException(404, f"There is no indicator {indicator!r} in the catalogue.")
+        ind = indicator_named(b, indicator)
         text = _lineage(b, period["key"], force["code"], indicator)
         if text is None:
             raise HTTPException(404, f"{indicator} has no published figure for {force['name']}.")
@@ -533,11 +539,7 @@ def create_app(site: Path) -> FastAPI:
         request: Request,
         force: str | None = Query(None, description="ONS code, police.uk id or any name"),
         indicator: str | None = Query(None, description="an indicator id, e.g. FIN-2"),
-        cycle: int | None = Query(
-            None,
-            description="a cycle (default: the latest published; another is a 400)",
-            json_schema_extra={"enum": list(known_cycles())},
-        ),
+        cycle: Annotated[int | None, CYCLE] = None,
         period_end: Annotated[date | None, PERIOD_END] = None,
         period: str | None = Query(None, description="a period exactly as records name it"),
         page_number: int = Query(1, alias="page", ge=1),
@@ -553,8 +555,7 @@ def create_app(site: Path) -> FastAPI:
             code = force_named(b, force)["code"]
             rows = [r for r in rows if r["force_code"] == code]
         if indicator:
-            if indicator not in b.indicator_by_id:
-                raise HTTPException(404, f"There is no indicator {indicator!r} in the catalogue.")
+            indicator_named(b, indicator)
             rows = [r for r in rows if r["indicator_id"] == indicator]
         if period:
             rows = [r for r in rows if r["period"] == period]
@@ -582,11 +583,7 @@ def create_app(site: Path) -> FastAPI:
     @app.get("/api/v1/grades", tags=["grades"], responses=API_ERRORS)
     def api_grades(
         request: Request,
-        cycle: int | None = Query(
-            None,
-            description="a cycle (default: the latest published; another is a 400)",
-            json_schema_extra={"enum": list(known_cycles())},
-        ),
+        cycle: Annotated[int | None, CYCLE] = None,
     ) -> Response:
         """The inspectors' published grades of every force, overall and per question."""
         b = bundle()
@@ -597,11 +594,7 @@ def create_app(site: Path) -> FastAPI:
         request: Request,
         force: str = Query(description="ONS code, police.uk id or any name"),
         indicator: str = Query(description="an indicator id, e.g. FIN-2"),
-        cycle: int | None = Query(
-            None,
-            description="a cycle (default: the latest published; another is a 400)",
-            json_schema_extra={"enum": list(known_cycles())},
-        ),
+        cycle: Annotated[int | None, CYCLE] = None,
         period_end: Annotated[date | None, PERIOD_END] = None,
     ) -> Response:
         """How one record was made: its numbers, the rule, the forces left out and the source
