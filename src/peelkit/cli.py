@@ -560,8 +560,16 @@ def serve_command(
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="The port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            help="Also serve the inspection workbench on this database (a SQLite file or "
+            "postgresql://…); its releases then choose what the public sees."
+        ),
+    ] = None,
 ) -> None:
-    """Serve the published site and its API (read-only; nothing is computed while serving)."""
+    """Serve the published site and its API (read-only; nothing is computed while serving),
+    and with --database the inspection workbench."""
     import os
 
     import uvicorn
@@ -574,6 +582,11 @@ def serve_command(
             param_hint="--site",
         )
     os.environ["PEELKIT_SITE"] = str(site.resolve())
+    if database is not None:
+        from peelkit.workbench.database import database_url, open_database
+
+        os.environ["PEELKIT_DATABASE"] = database_url(database)
+        open_database(database)  # made or brought to the newest schema once, before workers
     console.print(f"Serving {site} on http://{host}:{port}/ (Ctrl+C stops).", highlight=False)
     uvicorn.run(
         "peelkit.site.serve:app",
@@ -696,6 +709,10 @@ def demo_command(
     ):
         console.print(f"  {hint}", highlight=False, markup=False)
 
+
+from peelkit.workbench.cli import register as _register_workbench  # noqa: E402
+
+_register_workbench(app, judgments_app)
 
 if __name__ == "__main__":
     main()

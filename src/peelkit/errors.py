@@ -14,8 +14,15 @@ field), what was expected and what to do next::
     │   └── InvalidJudgments     an inspectors' judgments file breaks its format
     ├── WarehouseError           the warehouse cannot be opened or written, or is not a peelkit
     │                            warehouse (busy, a full disk, read-only, another program's file)
-    └── QueryError               the SQL of a read-only query is refused or fails (the database's
-                                 message)
+    ├── QueryError               the SQL of a read-only query is refused or fails (the database's
+    │                            message)
+    └── WorkbenchError           the inspection workbench refuses a request
+        ├── NotFound             no such thing, or not in the actor's scope (never says which)
+        ├── Forbidden            in the actor's scope, but their role may not do this
+        ├── InvalidStep          the workflow does not allow this step from the present state
+        ├── StaleVersion         a save against a version that has changed since it was read
+        ├── InvalidInput         a form or file the workbench cannot accept (field by field)
+        └── SignInRefused        wrong name or password, a disabled account, or locked out
 
 A failed load raises before its transaction commits, so the warehouse is left exactly as it was.
 """
@@ -86,3 +93,42 @@ class InvalidJudgments(InputError):
     def __init__(self, message: str, *, path: str, problems: list[str]) -> None:
         super().__init__(message, path=path)
         self.problems = problems
+
+
+class WorkbenchError(PeelkitError):
+    """The inspection workbench refuses a request; the message says why and what to do."""
+
+
+class NotFound(WorkbenchError):
+    """No such user, force or version, or one outside the actor's scope: the two are not told
+    apart, so a force liaison cannot learn that another force's draft exists."""
+
+
+class Forbidden(WorkbenchError):
+    """The actor may see this, but their role may not do it."""
+
+
+class InvalidStep(WorkbenchError):
+    """The workflow does not allow this step from the present state."""
+
+
+class StaleVersion(WorkbenchError):
+    """A save names a version that has changed since it was read: nothing was written."""
+
+    def __init__(self, message: str, *, expected: int, found: int) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.found = found
+
+
+class InvalidInput(WorkbenchError):
+    """A form or file the workbench cannot accept; ``problems`` maps each field to its
+    problems, in the words of ``peelkit judgments check``."""
+
+    def __init__(self, message: str, *, problems: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or {}
+
+
+class SignInRefused(WorkbenchError):
+    """A sign-in refused: the message never says whether the name or the password was wrong."""

@@ -80,13 +80,15 @@ def publish(
     on_wait: Waiting | None = None,
     computed: dict[str, list[Any]] | None = None,
     rendered: Iterable[tuple[str, str, Path]] = (),
+    point: bool = True,
 ) -> Published:
     """Write a new bundle of ``warehouse`` under ``site/bundles/`` and make it current: the
     inspection ``cycles`` (default: every cycle peelkit knows) and data profiles for
     ``period_ends`` (quarter ends), every force's report too with ``reports``. ``computed``
     holds records a caller has computed already, by period key (peelkit demo: computed once);
     ``rendered`` names reports already made, as (period key, force code, folder), which are
-    published as they are."""
+    published as they are. With ``point`` False the bundle is written but not made current:
+    the workbench releases it at its publication time (peelkit.workbench.release)."""
     from peelkit.coverage import read_coverage
     from peelkit.indicators import explain as explaining
     from peelkit.indicators.catalogue import catalogue
@@ -200,7 +202,8 @@ def publish(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    _point_to(site, version)
+    if point:
+        _point_to(site, version)
     return Published(final, version, total, made, time.perf_counter() - started)
 
 

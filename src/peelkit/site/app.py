@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -28,6 +28,10 @@ from peelkit import display, reference
 from peelkit.indicators.periods import known_cycles
 from peelkit.publish import rows_csv
 from peelkit.site.bundle import Bundle, HighlightedCharts, Published
+from peelkit.workbench.clock import system_clock
+
+if TYPE_CHECKING:
+    from peelkit.workbench.service import Workbench
 
 STATIC = Path(__file__).parent / "static"
 
@@ -80,7 +84,8 @@ REPORT_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "script-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
-CACHE = "public, max-age=60"
+CACHE_SECONDS = 60
+CACHE = f"public, max-age={CACHE_SECONDS}"
 GRADES = ["outstanding", "good", "requires improvement", "inadequate"]
 MAX_COMPARED = 5
 CYCLE = Query(
@@ -113,9 +118,11 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(site: Path) -> FastAPI:
-    """The application serving the bundle that ``site``'s pointer names."""
-    published = Published(site)
+def create_app(site: Path, workbench: Workbench | None = None) -> FastAPI:
+    """The application serving the bundle that ``site``'s pointer names — or, with a
+    ``workbench``, the bundle its latest due release names, and the workbench's own pages."""
+    published = Published(site, workbench.switch if workbench is not None else None)
+    clock = workbench.clock if workbench is not None else system_clock
     charts = HighlightedCharts(site)
     app = FastAPI(
         title="peelkit: police effectiveness (PEEL) figures",
@@ -154,6 +161,13 @@ def create_app(site: Path) -> FastAPI:
             response.headers["Content-Security-Policy"] = REPORT_POLICY
         elif request.url.path == "/api/v1/docs":
             response.headers["Content-Security-Policy"] = DOCS_POLICY
+        switch = published.next_switch
+        if switch is not None and response.headers.get("cache-control", "").startswith("public"):
+            # no cache may keep a public page past the next release: it must appear at once
+            left = int((switch - clock()).total_seconds())
+            response.headers["Cache-Control"] = (
+                f"public, max-age={max(0, min(CACHE_SECONDS, left))}"
+            )
         return response
 
     def bundle() -> Bundle:

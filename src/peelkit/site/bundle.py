@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -84,16 +86,40 @@ class Bundle:
         return path
 
 
-class Published:
-    """The bundle the site's pointer names, re-read when the pointer changes."""
+#: What the workbench's releases say now: the bundle due (None: none yet) and when that next
+#: changes (None: no release pending).
+Releases = Callable[[], tuple[str | None, datetime | None]]
 
-    def __init__(self, site: Path) -> None:
+
+class Published:
+    """The bundle the site serves: the latest release due when the site has a workbench
+    (``releases``), else the one the site's pointer file names; re-read when either changes."""
+
+    def __init__(self, site: Path, releases: Releases | None = None) -> None:
         self.site = site
+        self.releases = releases
         self._lock = threading.Lock()
         self._bundle: Bundle | None = None
         self._pointer: tuple[int, int] | None = None
+        self._released: Bundle | None = None
+        #: when what is served next changes (a release pending), for caches' max-age
+        self.next_switch: datetime | None = None
 
     def current(self) -> Bundle | None:
+        if self.releases is not None:
+            due, self.next_switch = self.releases()
+            if due is not None:
+                with self._lock:
+                    if self._released is None or self._released.version != due:
+                        folder = self.site / publish.BUNDLES / due
+                        manifest = json.loads(
+                            (folder / "manifest.json").read_text(encoding="utf-8")
+                        )
+                        self._released = Bundle(folder, manifest)
+                    return self._released
+        return self._pointed()
+
+    def _pointed(self) -> Bundle | None:
         pointer = self.site / publish.POINTER
         try:
             stat = pointer.stat()
