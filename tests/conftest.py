@@ -1,4 +1,5 @@
-"""Shared fixtures: the real data folder (read-only, never copied) and fresh warehouses."""
+"""Shared fixtures: the real data folder (read-only, never copied), fresh warehouses, and fresh
+workbench databases on SQLite and PostgreSQL (tests/databases.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import duckdb
 import pytest
 
 from peelkit.warehouse import open_warehouse
+from tests.databases import KINDS, fresh_database
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -72,6 +74,15 @@ def warehouse(warehouse_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+@pytest.fixture(params=KINDS)
+def workbench_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The SQLAlchemy URL of a fresh empty workbench database: every test that asks for it runs
+    twice, ids sqlite and postgresql (skipped without a PostgreSQL server, failed instead under
+    PEELKIT_REQUIRE_POSTGRES=1: see tests/databases.py)."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 class DemoRun:
