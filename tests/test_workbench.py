@@ -5,6 +5,7 @@ Every refused request must leave the database exactly as it was."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,8 +28,10 @@ from tests.workbench_support import KENT, MET, PASSWORD, Team, met_draft, team, 
 
 
 @pytest.fixture
-def t(workbench_url: str) -> Team:
-    return team(workbench_url)
+def t(workbench_url: str) -> Iterator[Team]:
+    made = team(workbench_url)
+    yield made
+    made.wb.db.dispose()
 
 
 def audit_count(t: Team) -> int:
@@ -45,30 +48,29 @@ def test_a_new_database_is_made_by_the_migrations_and_matches_the_schema(workben
 
     from peelkit.workbench.tables import metadata
 
-    db = open_database(workbench_url)
-    assert db.revision() == db.head() == "0002"
-    with db.engine.connect() as conn:
+    with open_database(workbench_url) as db, db.engine.connect() as conn:
+        assert db.revision() == db.head() == "0002"
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
 
 def test_a_database_of_the_previous_schema_is_upgraded_keeping_its_rows(workbench_url):
-    db = Database(workbench_url)
-    db.upgrade("0001")
-    with db.write() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO users (username, display_name, role, force, password_hash, active, "
-                "failed_sign_ins, created_at) VALUES ('old', 'Old User', 'inspector', NULL, 'x', "
-                "true, 0, '2026-01-01 00:00:00')"
+    with Database(workbench_url) as db:
+        db.upgrade("0001")
+        with db.write() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (username, display_name, role, force, password_hash, "
+                    "active, failed_sign_ins, created_at) VALUES ('old', 'Old User', "
+                    "'inspector', NULL, 'x', true, 0, '2026-01-01 00:00:00')"
+                )
             )
-        )
-    with pytest.raises(Exception, match="0001"):
-        open_database(workbench_url, upgrade=False)
-    open_database(workbench_url)  # upgrades
-    with db.read() as conn:
-        assert conn.execute(text("SELECT username FROM users")).scalars().all() == ["old"]
-        assert conn.execute(text("SELECT count(*) FROM releases")).scalar_one() == 0
-    assert db.revision() == "0002"
+        with pytest.raises(Exception, match="0001"):
+            open_database(workbench_url, upgrade=False)
+        open_database(workbench_url).dispose()  # upgrades
+        with db.read() as conn:
+            assert conn.execute(text("SELECT username FROM users")).scalars().all() == ["old"]
+            assert conn.execute(text("SELECT count(*) FROM releases")).scalar_one() == 0
+        assert db.revision() == "0002"
 
 
 # -- accounts ----------------------------------------------------------------------------------
@@ -489,15 +491,8 @@ def test_cli_users_import_steps_export_status_and_audit_verify(tmp_path: Path, m
     result = run(app, ["audit", "export", "metropolitan", "--as", "lou", *db])
     assert result.output.splitlines()[0].startswith("seq,at,actor,action")
     assert ",lou,return,E23000001,2016,state,submitted,returned," in result.output
-    tampered = Database(tmp_path / "wb.sqlite")
-    with tampered.write() as conn:
+    with Database(tmp_path / "wb.sqlite") as tampered, tampered.write() as conn:
         conn.execute(text("DROP TRIGGER audit_append_only_update"))
         conn.execute(text("UPDATE audit SET detail = '{}' WHERE seq = 10"))
     result = run(app, ["audit", "verify", *db])
     assert result.exit_code == 1 and "entry 10" in result.output
-
-
-@pytest.fixture(params=["sqlite"])
-def workbench_url(request, tmp_path: Path) -> str:
-    """Until tests/databases.py lands: SQLite only."""
-    return f"sqlite:///{tmp_path}/workbench.sqlite"

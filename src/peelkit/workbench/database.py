@@ -103,7 +103,14 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
+        """Close every pooled connection (the database can then be dropped or moved)."""
         self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.dispose()
 
     # -- migrations --------------------------------------------------------------------------
 
@@ -150,8 +157,12 @@ class Database:
 def open_database(url: str | Path | None = None, *, upgrade: bool = True) -> Database:
     """The workbench database at ``url``, its schema brought to the newest (made if new)."""
     db = Database(url)
-    if upgrade:
-        db.upgrade()
-    else:
-        db.check_current()
+    try:
+        if upgrade:
+            db.upgrade()
+        else:
+            db.check_current()
+    except BaseException:
+        db.dispose()
+        raise
     return db
