@@ -161,6 +161,10 @@ def create_app(site: Path, workbench: Workbench | None = None) -> FastAPI:
             response.headers["Content-Security-Policy"] = REPORT_POLICY
         elif request.url.path == "/api/v1/docs":
             response.headers["Content-Security-Policy"] = DOCS_POLICY
+        if request.url.path.startswith(("/workbench", "/api/v1/workbench")):
+            # nothing of the workbench is kept by any cache: it shows unpublished material
+            response.headers["Cache-Control"] = "private, no-store"
+            return response
         switch = published.next_switch
         if switch is not None and response.headers.get("cache-control", "").startswith("public"):
             # no cache may keep a public page past the next release: it must appear at once
@@ -649,6 +653,11 @@ def create_app(site: Path, workbench: Workbench | None = None) -> FastAPI:
         return _json(request, published.current(), app.openapi())
 
     # -- errors ---------------------------------------------------------------------------
+
+    if workbench is not None:
+        from peelkit.site.workbench import add_workbench
+
+        add_workbench(app, env, workbench, site, published.current)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

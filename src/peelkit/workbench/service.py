@@ -514,6 +514,12 @@ class Workbench:
         them). ``lock`` is the lock of the version the editor read; a save against an older
         one is refused (``StaleVersion``) and nothing is written. ``lock`` None creates the
         force's judgments, which must not exist yet."""
+        code = reference.force_code_of(str(data.get("force", "")))
+        if code is not None and isinstance(data.get("cycle"), int):
+            # who may edit is decided before anything is said about the content
+            with self.db.read() as conn:
+                found = self._row(conn, code, data["cycle"])
+            authorize(by, "edit judgments", code, found.state if found else "draft")
         judgments = self.check(data, name)
         content = content_of(judgments)
         now = self.clock()
@@ -830,6 +836,7 @@ class Workbench:
         is made first — records, grades, national overview, reports — and stored unpublished;
         then one transaction checks that nothing changed meanwhile, records the release and
         moves the forces to 'scheduled'. Returns the release's id."""
+        authorize(by, "schedule")
         now = self.clock()
         when = aware(at) if at is not None else now
         if when < now:
@@ -997,7 +1004,7 @@ class Workbench:
         return out
 
     def releases(self, by: Actor) -> list[Any]:
-        authorize(by, "read judgments")
+        authorize(by, "view releases")
         with self.db.read() as conn:
             return list(conn.execute(select(releases).order_by(releases.c.at, releases.c.id)))
 
