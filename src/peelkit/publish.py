@@ -81,13 +81,15 @@ def publish(
     computed: dict[str, list[Any]] | None = None,
     rendered: Iterable[tuple[str, str, Path]] = (),
     point: bool = True,
+    report_forces: Iterable[str] | None = None,
 ) -> Published:
     """Write a new bundle of ``warehouse`` under ``site/bundles/`` and make it current: the
     inspection ``cycles`` (default: every cycle peelkit knows) and data profiles for
     ``period_ends`` (quarter ends), every force's report too with ``reports``. ``computed``
     holds records a caller has computed already, by period key (peelkit demo: computed once);
     ``rendered`` names reports already made, as (period key, force code, folder), which are
-    published as they are. With ``point`` False the bundle is written but not made current:
+    published as they are; ``report_forces`` limits the reports made to those forces. With
+    ``point`` False the bundle is written but not made current:
     the workbench releases it at its publication time (peelkit.workbench.release)."""
     from peelkit.coverage import read_coverage
     from peelkit.indicators import explain as explaining
@@ -109,6 +111,7 @@ def publish(
     work = bundles / f".writing-{os.getpid()}-{time.time_ns()}"
     work.mkdir()
     computed = dict(computed or {})
+    only = sorted(set(report_forces)) if report_forces is not None else None
     try:
         step("Computing the records")
         with service.reading(warehouse, on_wait) as con:
@@ -147,7 +150,9 @@ def publish(
                 found = service.judgments(when.cycle, judgments_folder, labels)
                 _write_json(work / "grades" / f"{key}.json", _grades(when.cycle, found))
                 overview = build_national(records, found, when.cycle, "; ".join(labels) or None)
-                write_national(overview, work / "national" / key, pdf=pdf and reports)
+                # the overview's PDF (130 pages, about a minute) goes with every force's report
+                full = pdf and reports and only is None
+                write_national(overview, work / "national" / key, pdf=full)
             charts = work / "charts" / key
             charts.mkdir(parents=True)
             for ind in book.indicator:
@@ -161,7 +166,7 @@ def publish(
         if reports:
             for when in periods:
                 step(f"Writing the force reports: {when.title}")
-                made += _reports(warehouse, site, work, when, judgments_folder, pdf, on_wait)
+                made += _reports(warehouse, site, work, when, judgments_folder, pdf, on_wait, only)
         digest = hashlib.sha256()
         for when in periods:
             digest.update((work / "records" / f"{period_key(when)}.json").read_bytes())
@@ -192,7 +197,9 @@ def publish(
                 "reports": made,
                 # what to publish again when this warehouse changes (peelkit ingest)
                 "warehouse": str(warehouse.resolve()),
-                "with_reports": reports,
+                "with_reports": reports and only is None,
+                # the forces whose reports were made, when not every force's
+                "report_forces": only if reports else None,
                 "pdf": pdf,
                 "judgments": str(judgments_folder.resolve()) if judgments_folder else None,
             },
@@ -229,7 +236,8 @@ def republish_if_published_from(
             if p["cycle"] is None
         ],
         judgments_folder=Path(judgments) if judgments else None,
-        reports=bool(manifest.get("with_reports")),
+        reports=bool(manifest.get("with_reports") or manifest.get("report_forces")),
+        report_forces=manifest.get("report_forces"),
         pdf=bool(manifest.get("pdf", True)),
         step=step,
     )
@@ -357,11 +365,12 @@ def _reports(
     judgments_folder: Path | None,
     pdf: bool,
     on_wait: Waiting | None,
+    only: list[str] | None = None,
 ) -> int:
-    """Every force's report, rendered into the report cache (unchanged ones are not made
-    again) and linked into the bundle."""
+    """Every force's report (or ``only`` those forces'), rendered into the report cache
+    (unchanged ones are not made again) and linked into the bundle."""
     cache = site / "report-cache" / period_key(when)
-    forces = [f.code for f in reference.territorial_forces()]
+    forces = [f.code for f in reference.territorial_forces() if only is None or f.code in only]
     rendered = service.reports(
         warehouse,
         forces,

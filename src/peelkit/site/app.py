@@ -324,6 +324,11 @@ def create_app(site: Path, workbench: Workbench | None = None) -> FastAPI:
             indicators=b.indicator_by_id,
             gaps=gaps,
             report=report,
+            notices=[
+                n
+                for n in b.corrections
+                if n["force"] == force["code"] and n["cycle"] == period["cycle"]
+            ],
         )
 
     @app.get("/indicators", response_class=HTMLResponse, include_in_schema=False)

@@ -74,6 +74,13 @@ class Bundle:
         return dict(self.read(f"grades/{cycle}.json"))
 
     @cached_property
+    def corrections(self) -> list[dict[str, Any]]:
+        """The public correction notices released with this bundle (by the workbench)."""
+        if not (self.folder / "corrections.json").is_file():
+            return []
+        return list(self.read("corrections.json"))
+
+    @cached_property
     def coverage(self) -> dict[str, Any]:
         return dict(self.read("coverage.json"))
 

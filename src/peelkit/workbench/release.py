@@ -80,12 +80,19 @@ def write_folder(folder: Path, documents: list[dict[str, Any]]) -> None:
 
 
 def prepare_bundle(
-    site: Path, judgments: Path, notices_: list[dict[str, Any]], served_version: str | None
+    site: Path,
+    judgments: Path,
+    notices_: list[dict[str, Any]],
+    served_version: str | None,
+    releasing: list[str],
 ) -> str:
-    """Write a bundle of ``site`` as it is now published (same warehouse, periods, reports
-    and PDFs) but with the judgments in ``judgments``, and leave it unpublished: the version."""
+    """Write a bundle of ``site`` as it is now published (same warehouse, periods and PDFs)
+    but with the judgments in ``judgments``, and leave it unpublished: the version. Its
+    reports are every force's if the site has every force's; else the reports it has and
+    those of the forces ``releasing`` (their judgments changed, so their reports must be
+    made afresh and released with them)."""
     from peelkit.errors import WorkbenchError
-    from peelkit.publish import publish
+    from peelkit.publish import BUNDLES, publish
 
     served = served_manifest(site, served_version)
     if served is None:
@@ -95,6 +102,11 @@ def prepare_bundle(
         )
     from datetime import date
 
+    forces: list[str] | None = None
+    if not served.get("with_reports"):
+        folder = site / BUNDLES / str(served["version"]) / "reports"
+        shown = {p.name for p in folder.glob("*/*") if p.is_dir()}
+        forces = sorted(shown | set(releasing))
     made = publish(
         Path(served["warehouse"]),
         site,
@@ -105,7 +117,8 @@ def prepare_bundle(
             if p["cycle"] is None
         ],
         judgments_folder=judgments,
-        reports=bool(served.get("with_reports")),
+        reports=True,
+        report_forces=forces,
         pdf=bool(served.get("pdf", True)),
         point=False,
     )

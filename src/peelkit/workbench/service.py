@@ -884,7 +884,9 @@ class Workbench:
             folder = self.site / release.JUDGMENTS / f"{now:%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}"
             release.write_folder(folder, documents)
             try:
-                bundle = release.prepare_bundle(self.site, folder, notices, served)
+                bundle = release.prepare_bundle(
+                    self.site, folder, notices, served, [r.force for r in releasing]
+                )
             except BaseException:
                 release.discard(self.site, "", folder)
                 raise

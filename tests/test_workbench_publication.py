@@ -1,0 +1,82 @@
+"""Publication through the workbench on a real site: the release's bundle carries the reports
+of the forces it releases (made before, with the new judgments), a correction is published as
+a new version with a public notice, and the command line schedules and publishes."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from peelkit.judgments import demo_judgments
+from peelkit.site.app import create_app
+from peelkit.workbench.service import content_of
+from tests.workbench_support import MET, Team, team, to_approved
+
+
+@pytest.fixture
+def released(demo_run, tmp_path: Path) -> Iterator[tuple[Team, TestClient, Path]]:
+    site = tmp_path / "site"
+    shutil.copytree(demo_run.site, site, symlinks=True)
+    t = team(f"sqlite:///{tmp_path}/workbench.sqlite", site=site)
+    t.wb.import_judgments(t.inspector, demo_judgments()[MET])
+    yield t, TestClient(create_app(site, t.wb)), site
+    t.wb.db.dispose()
+
+
+def test_a_release_carries_the_released_forces_report_and_a_correction_its_notice(released):
+    t, public, _site = released
+    data = content_of(demo_judgments()[MET])
+    data["overall"]["summary"] = data["overall"]["summary"] + " A sentence added for this test."
+    lock = t.wb.draft(t.lead, MET, 2016).status.lock
+    t.wb.save(t.inspector, data, lock=lock)
+    to_approved(t)
+    t.wb.schedule(t.lead, 2016, [MET], t.clock.now + timedelta(hours=1))
+    report = "/reports/2016/metropolitan/peel-effectiveness-2016.html"
+    assert "A sentence added for this test." not in public.get(report).text
+    t.clock.advance(hours=1)
+    page = public.get(report)
+    assert page.status_code == 200
+    assert "A sentence added for this test." in page.text
+    assert public.get("/reports/2016/metropolitan/peel-effectiveness-2016.pdf").status_code == 200
+    # a correction: a new version, through the workflow again, published with its notice
+    lock = t.wb.draft(t.lead, MET, 2016).status.lock
+    t.wb.step(t.lead, MET, 2016, "correct", lock=lock, comment="We corrected the added sentence.")
+    data["overall"]["summary"] = data["overall"]["summary"].replace("added", "corrected")
+    t.wb.save(t.inspector, data, lock=t.wb.draft(t.lead, MET, 2016).status.lock)
+    assert "A sentence corrected" not in public.get(report).text  # still the published one
+    to_approved(t)
+    t.wb.schedule(t.lead, 2016, [MET], None)
+    force = public.get("/forces/metropolitan").text
+    assert "We corrected the added sentence." in force
+    assert "Correction," in force
+    assert "A sentence corrected for this test." in public.get(report).text
+    draft = t.wb.draft(t.lead, MET, 2016)
+    assert (draft.status.state, draft.status.version, draft.status.published_version) == (
+        "published",
+        4,  # imported, saved, the correction opened, the correction written
+        4,
+    )
+
+
+def test_the_command_line_schedules_and_publishes_on_the_site(released, monkeypatch):
+    from typer.testing import CliRunner
+
+    from peelkit.cli import app
+
+    t, public, site = released
+    to_approved(t)
+    run = CliRunner().invoke
+    db = ["--database", str(t.wb.db.url)]
+    result = run(app, ["judgments", "publish", "--as", "lead", "--site", str(site), *db])
+    assert result.exit_code == 0, result.output
+    assert "Published (release" in result.output
+    result = run(app, ["judgments", "status", "--as", "analyst", *db])
+    assert "published" in result.output
+    grades = public.get("/api/v1/grades").json()
+    met = grades["forces"][MET] if "forces" in grades else grades
+    assert "requires improvement" in str(met)
