@@ -69,6 +69,7 @@ def test_the_command_line_schedules_and_publishes_on_the_site(released, monkeypa
     from peelkit.cli import app
 
     t, public, site = released
+    monkeypatch.setenv("PEELKIT_NOW", t.clock.now.isoformat())  # the command's clock is ours
     to_approved(t)
     run = CliRunner().invoke
     db = ["--database", str(t.wb.db.url)]
@@ -80,3 +81,57 @@ def test_the_command_line_schedules_and_publishes_on_the_site(released, monkeypa
     grades = public.get("/api/v1/grades").json()
     met = grades["forces"][MET] if "forces" in grades else grades
     assert "requires improvement" in str(met)
+
+
+def test_new_data_is_published_through_a_release_keeping_the_public_judgments(
+    released, demo_run, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from peelkit.cli import app
+
+    t, public, site = released
+    monkeypatch.setenv("PEELKIT_NOW", t.clock.now.isoformat())  # the command's clock is ours
+    data = content_of(demo_judgments()[MET])
+    data["overall"]["grade"] = "good"
+    t.wb.save(t.inspector, data, lock=t.wb.draft(t.lead, MET, 2016).status.lock)
+    to_approved(t)
+    t.wb.schedule(t.lead, 2016, [MET], None)
+    before = public.get("/api/v1/cycles").json()["version"]
+    db = ["--database", str(t.wb.db.url)]
+    run = CliRunner().invoke
+    refused = run(
+        app,
+        [
+            "publish",
+            "-w",
+            str(demo_run.warehouse),
+            "--site",
+            str(site),
+            "--no-reports",
+            "--as",
+            "inspector",
+            *db,
+        ],
+    )
+    assert refused.exit_code != 0  # an inspector does not publish data
+    assert public.get("/api/v1/cycles").json()["version"] == before
+    result = run(
+        app,
+        [
+            "publish",
+            "-w",
+            str(demo_run.warehouse),
+            "--site",
+            str(site),
+            "--no-reports",
+            "--as",
+            "analyst",
+            *db,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    after = public.get("/api/v1/cycles").json()["version"]
+    assert after != before
+    grades = public.get("/api/v1/grades").json()
+    assert grades["forces"][MET]["overall"] == "good"  # the released grade, kept

@@ -523,11 +523,36 @@ def publish_command(
             "2018-03-31 (repeat for several)."
         ),
     ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            help="The inspection workbench whose releases switch this site: the new bundle is "
+            "released through it, with the judgments it has made public."
+        ),
+    ] = None,
+    as_: Annotated[
+        str | None,
+        typer.Option("--as", help="With --database: the analyst or lead inspector publishing."),
+    ] = None,
 ) -> None:
     """Publish what the site serves: the records of every cycle (and of the data profiles
     asked for), grades, charts, how each figure was made, coverage and the force reports, as a
     new bundle switched on at once."""
     from peelkit.publish import publish
+
+    workbench = None
+    if database is not None:
+        from peelkit.workbench.database import open_database
+        from peelkit.workbench.service import Workbench
+
+        workbench = Workbench(open_database(database), site=site)
+        actor = workbench.actor(as_) if as_ else None
+        if actor is not None:  # before an expensive publication
+            from peelkit.workbench.roles import authorize
+
+            authorize(actor, "publish data")
+        if judgments is None:
+            judgments = workbench.released_judgments()
 
     with _arguments(period_end="--period-end"):
         profiles = [service.period(period_end=end).end for end in period_end or []]
@@ -544,7 +569,10 @@ def publish_command(
         pdf=pdf,
         step=step,
         on_wait=_waiting,
+        point=workbench is None,
     )
+    if workbench is not None:
+        workbench.release_data(actor, done.version)
     console.print(
         f"Published {done.version}: {done.records:,} records and {done.reports} reports in "
         f"{done.seconds:.1f} s, under {done.folder}. 'peelkit serve --site {site}' serves it.",

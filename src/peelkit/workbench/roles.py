@@ -62,7 +62,6 @@ PERMISSIONS: dict[str, dict[Role, Rule]] = {
     "approve": {"lead inspector": Rule("any")},
     "schedule": {"lead inspector": Rule("any")},
     "unschedule": {"lead inspector": Rule("any")},
-    "publish now": {"lead inspector": Rule("any")},
     "correct": {"lead inspector": Rule("any")},
     "view releases": {
         "lead inspector": Rule("any"),
@@ -78,6 +77,7 @@ PERMISSIONS: dict[str, dict[Role, Rule]] = {
     },
     "verify audit": {"admin": Rule("any"), "lead inspector": Rule("any")},
     "manage users": {"admin": Rule("any")},
+    # publishing new data (the indicators) through a release, keeping the published judgments
     "publish data": {"analyst": Rule("any"), "lead inspector": Rule("any")},
 }
 ACTIONS = tuple(PERMISSIONS)

@@ -954,6 +954,51 @@ class Workbench:
             raise
         return release_id
 
+    def released_judgments(self) -> Path | None:
+        """The judgments folder of the bundle a release makes public now (None: no release
+        yet): new data is published with the judgments already public, and nothing else."""
+        if self.site is None:
+            return None
+        version = self.due_bundle()
+        manifest = release.served_manifest(self.site, version) if version else None
+        found = manifest.get("judgments") if manifest else None
+        return Path(found) if found else None
+
+    def release_data(self, by: Actor | None, bundle: str) -> int:
+        """Release a bundle of new data now (``peelkit publish --database``): the site switches
+        to it as to any release. Its judgments are those already public."""
+        if by is not None:
+            authorize(by, "publish data")
+        now = self.clock()
+        with self.db.write() as conn:
+            self._settle(conn, now)
+            later = release.pending(conn, now)
+            if later:
+                raise InvalidStep(
+                    f"release {later[0].id} is scheduled for {later[0].at.isoformat()} and was "
+                    "made from the data as it was; publish new data after it, or cancel it "
+                    "and schedule it again"
+                )
+            release_id = int(
+                conn.execute(
+                    releases.insert().values(
+                        bundle=bundle,
+                        at=now,
+                        content="[]",
+                        created_by=by.id if by else None,
+                        created_at=now,
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+            )
+            audit.append(
+                conn,
+                now,
+                by.username if by else OPERATOR,
+                "data published",
+                {"release": release_id, "bundle": bundle},
+            )
+        return release_id
+
     def unschedule(self, by: Actor, release_id: int) -> None:
         """Cancel a release that is not due yet (the latest one pending): its forces go back to
         'approved' and its bundle is never served."""
