@@ -45,15 +45,14 @@ def warnings(
 
 def table(wb: Workbench, actor: Actor, cycle: int) -> list[Row]:
     """A row for each of the 43 forces (those without judgments yet say so)."""
-    statuses = {s.force: s for s in wb.status(actor, cycle)}
+    found = wb.contents(actor, cycle)
     numbers = [q.number for q in question_set(cycle).question]
     rows = []
     for force in reference.territorial_forces():
-        status = statuses.get(force.code)
-        if status is None:
+        if force.code not in found:
             rows.append(Row(force.code, force.name, None, None, None, dict.fromkeys(numbers)))
             continue
-        content = wb.draft(actor, force.code, cycle).content
+        status, content = found[force.code]
         grades = {q["number"]: q["grade"] for q in content.get("questions", ())}
         questions = {n: grades.get(n) for n in numbers}
         overall = content["overall"]["grade"]
