@@ -5,6 +5,7 @@ a new version with a public notice, and the command line schedules and publishes
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,8 @@ from peelkit.judgments import demo_judgments
 from peelkit.site.app import create_app
 from peelkit.workbench.service import content_of
 from tests.workbench_support import MET, Team, team, to_approved
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture
@@ -31,7 +34,9 @@ def released(demo_run, tmp_path: Path) -> Iterator[tuple[Team, TestClient, Path]
 def test_a_release_carries_the_released_forces_report_and_a_correction_its_notice(released):
     t, public, _site = released
     data = content_of(demo_judgments()[MET])
-    data["overall"]["summary"] = data["overall"]["summary"] + " A sentence added for this test."
+    data["overall"]["summary"] = (
+        data["overall"]["summary"] + " A sentence added for this test. " + XSS
+    )
     lock = t.wb.draft(t.lead, MET, 2016).status.lock
     t.wb.save(t.inspector, data, lock=lock)
     to_approved(t)
@@ -42,7 +47,16 @@ def test_a_release_carries_the_released_forces_report_and_a_correction_its_notic
     page = public.get(report)
     assert page.status_code == 200
     assert "A sentence added for this test." in page.text
-    assert public.get("/reports/2016/metropolitan/peel-effectiveness-2016.pdf").status_code == 200
+    # the payload is text in the published report and its PDF, never markup
+    assert "<script>alert" not in page.text and "<img src=x" not in page.text
+    assert "&lt;script&gt;alert(" in page.text
+    pdf = public.get("/reports/2016/metropolitan/peel-effectiveness-2016.pdf")
+    assert pdf.status_code == 200
+    (_site / "met.pdf").write_bytes(pdf.content)
+    text = subprocess.run(
+        ["pdftotext", str(_site / "met.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "<script>alert" in " ".join(text.split())  # shown as the characters typed
     # a correction: a new version, through the workflow again, published with its notice
     lock = t.wb.draft(t.lead, MET, 2016).status.lock
     t.wb.step(t.lead, MET, 2016, "correct", lock=lock, comment="We corrected the added sentence.")

@@ -508,3 +508,55 @@ def test_the_api_takes_every_step_with_bearer_tokens_and_if_match(web):
     assert pages.get("/api/v1/workbench/judgments").status_code == 401
     assert api.delete("/api/v1/workbench/session", headers=lead).status_code == 204
     assert api.get("/api/v1/workbench/judgments", headers=lead).status_code == 401
+
+
+def test_an_admin_manages_users_in_the_browser(web):
+    admin = web.client("admin")
+    page = admin.get("/workbench/admin")
+    assert page.status_code == 200
+    assert 'id="permissions"' in page.text and "own force (factual accuracy check)" in page.text
+    token = csrf_of(page.text)
+    added = admin.post(
+        "/workbench/admin/users",
+        data={
+            "csrf_token": token,
+            "username": "newbie",
+            "display_name": "New Person",
+            "role": "inspector",
+            "password": "short",
+            "assigned": [KENT],
+        },
+    )
+    assert added.status_code == 400 and "at least 12 characters" in added.text
+    added = admin.post(
+        "/workbench/admin/users",
+        data={
+            "csrf_token": token,
+            "username": "newbie",
+            "display_name": "New Person",
+            "role": "inspector",
+            "password": "a long enough passphrase",
+            "assigned": [KENT],
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    assert web.t.wb.actor("newbie").assigned == frozenset({KENT})
+    newbie = sign_in(web.app, "newbie", "a long enough passphrase")
+    for change in (
+        {"change": "assign", "assigned": [MET, KENT]},
+        {"change": "password", "password": "another long passphrase"},
+        {"change": "disable"},
+    ):
+        answer = admin.post(
+            "/workbench/admin/users/newbie",
+            data={"csrf_token": token, **change},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303, change
+    assert newbie.get("/workbench", follow_redirects=False).status_code == 303  # signed out
+    with web.t.wb.db.read() as conn:
+        from peelkit.workbench import audit
+
+        actions = [e.action for e in audit.entries(conn) if e.actor == "admin"]
+    assert actions[-4:] == ["user added", "assignments changed", "password reset", "user disabled"]
