@@ -496,3 +496,20 @@ def test_cli_users_import_steps_export_status_and_audit_verify(tmp_path: Path, m
         conn.execute(text("UPDATE audit SET detail = '{}' WHERE seq = 10"))
     result = run(app, ["audit", "verify", *db])
     assert result.exit_code == 1 and "entry 10" in result.output
+
+
+def test_many_failed_sign_ins_from_one_address_throttle_it_whatever_the_names(t):
+    from peelkit.workbench.accounts import THROTTLE_AFTER
+
+    for i in range(THROTTLE_AFTER):  # spraying one password over many names
+        with pytest.raises(SignInRefused):
+            t.wb.sign_in(f"someone{i}", "Summer2027!", address="203.0.113.9")
+    with pytest.raises(SignInRefused, match="too many"):
+        t.wb.sign_in("lead", PASSWORD, address="203.0.113.9")  # even the right password
+    t.wb.sign_in("lead", PASSWORD, address="198.51.100.7")  # another address is not held up
+    t.clock.advance(minutes=16)
+    t.wb.sign_in("lead", PASSWORD, address="203.0.113.9")
+    with t.wb.db.read() as conn:
+        refused = [e for e in audit.entries(conn) if e.action == "sign-in refused"]
+    assert {e.detail["address"] for e in refused} == {"203.0.113.9"}
+    assert refused[-1].detail["why"] == "throttled"

@@ -273,7 +273,8 @@ def add_workbench(
             errors["password"] = "Enter your password"
         if not errors:
             try:
-                _user, token, _csrf = await call(workbench.sign_in, username, password)
+                address = request.client.host if request.client else None
+                _user, token, _csrf = await call(workbench.sign_in, username, password, address)
             except SignInRefused:
                 errors["password"] = (
                     "The user name or password is wrong, or the account is locked. Try again "

@@ -21,6 +21,8 @@ from peelkit.workbench.roles import Actor, Role
 from peelkit.workbench.tables import assignments, sessions, users
 
 FAILURES_BEFORE_LOCK = 5
+#: refused sign-ins from one address within LOCK_FOR before it is throttled (password spraying)
+THROTTLE_AFTER = 20
 LOCK_FOR = timedelta(minutes=15)
 SESSION_FOR = timedelta(hours=8)
 MIN_PASSWORD = 12

@@ -304,10 +304,26 @@ class Workbench:
 
     # -- signing in --------------------------------------------------------------------------
 
-    def sign_in(self, username: str, password: str) -> tuple[User, str, str]:
+    def sign_in(
+        self, username: str, password: str, address: str | None = None
+    ) -> tuple[User, str, str]:
         """Check the name and password; a new session (user, token, CSRF secret) on success.
-        Every attempt is audited; five failures in a row lock the account for a while."""
+        Every attempt is audited with the client's ``address``; five failures in a row lock the
+        account for a while, and many failures from one address (whatever the names tried)
+        throttle that address."""
         now = self.clock()
+        if address is not None and self._throttled(address, now):
+            with self.db.write() as conn:
+                audit.append(
+                    conn,
+                    now,
+                    OPERATOR,
+                    "sign-in refused",
+                    {"username": username[:64], "why": "throttled", "address": address},
+                )
+            raise SignInRefused(
+                "too many failed sign-ins from your address; wait 15 minutes and try again"
+            )
         with self.db.read() as conn:
             user = accounts.load_user(conn, username=username)
             row = (
@@ -327,12 +343,24 @@ class Workbench:
                     now,
                     OPERATOR,
                     "sign-in refused",
-                    {"username": username[:64], "why": "unknown user"},
+                    {"username": username[:64], "why": "unknown user", "address": address},
                 )
             elif not user.active:
-                audit.append(conn, now, user.username, "sign-in refused", {"why": "disabled"})
+                audit.append(
+                    conn,
+                    now,
+                    user.username,
+                    "sign-in refused",
+                    {"why": "disabled", "address": address},
+                )
             elif user.locked_until is not None and user.locked_until > now:
-                audit.append(conn, now, user.username, "sign-in refused", {"why": "locked out"})
+                audit.append(
+                    conn,
+                    now,
+                    user.username,
+                    "sign-in refused",
+                    {"why": "locked out", "address": address},
+                )
             elif not ok:
                 failed = (
                     int(
@@ -350,7 +378,11 @@ class Workbench:
                     .where(users.c.id == user.id)
                     .values(failed_sign_ins=0 if locked else failed, locked_until=locked)
                 )
-                detail: dict[str, Any] = {"why": "wrong password", "failures": failed}
+                detail: dict[str, Any] = {
+                    "why": "wrong password",
+                    "failures": failed,
+                    "address": address,
+                }
                 if locked:
                     detail["locked until"] = locked.isoformat()
                 audit.append(conn, now, user.username, "sign-in refused", detail)
@@ -361,10 +393,27 @@ class Workbench:
                     .values(failed_sign_ins=0, locked_until=None)
                 )
                 token, csrf = accounts.new_session(conn, user.id, now)
-                audit.append(conn, now, user.username, "signed in", {})
+                audit.append(conn, now, user.username, "signed in", {"address": address})
         if user is None or token is None or csrf is None:
             raise SignInRefused(refused)
         return user, token, csrf
+
+    def _throttled(self, address: str, now: datetime) -> bool:
+        """Whether ``address`` has had THROTTLE_AFTER refused sign-ins in the last
+        accounts.LOCK_FOR (counted in the audit trail, which every worker shares)."""
+        from peelkit.workbench.tables import audit as audit_table
+
+        with self.db.read() as conn:
+            recent = conn.execute(
+                select(audit_table.c.detail).where(
+                    and_(
+                        audit_table.c.action == "sign-in refused",
+                        audit_table.c.at >= now - accounts.LOCK_FOR,
+                    )
+                )
+            ).scalars()
+            count = sum(1 for d in recent if json.loads(d).get("address") == address)
+        return count >= accounts.THROTTLE_AFTER
 
     def sign_out(self, token: str) -> None:
         now = self.clock()
