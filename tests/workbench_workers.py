@@ -217,11 +217,17 @@ def racer(url: str, username: str, force: str, rounds: int, barrier: Any, out: s
 # -- what a killed process may leave: old or new, never between ------------------------------
 
 
-def next_operation(wb: Workbench, actors: dict[str, Actor], force: str, rng: random.Random) -> str:
+def next_operation(
+    wb: Workbench,
+    actors: dict[str, Actor],
+    force: str,
+    rng: random.Random,
+    announce: Any = lambda _op: None,
+) -> str:
     """Take the next step of ``force``'s judgments round their whole life, whatever state it
     is in: large saves and a submission in draft, moderation, the factual accuracy check,
     approval, a release (due at once, so published in the same transaction) and a correction
-    back to draft. Returns what it did."""
+    back to draft. ``announce(op)`` is called just before the write. Returns what it did."""
     inspector_ = actors["inspector"] if force == "E23000001" else actors["kent_inspector"]
     lead_ = actors["lead"]
     draft = wb.draft(lead_, force, CYCLE)
@@ -229,27 +235,34 @@ def next_operation(wb: Workbench, actors: dict[str, Actor], force: str, rng: ran
     if s.state in ("draft", "returned"):
         if s.author == inspector_.username and rng.random() < 0.35:
             action = "submit" if s.state == "draft" else "resubmit"
+            announce(action)
             wb.step(inspector_, force, CYCLE, action, lock=s.lock)
             return action
         data = copy.deepcopy(draft.content)
         # a large version: a few hundred kilobytes of text, so a kill often lands in its write
         words = rng.randint(20_000, 80_000)
         data["overall"]["summary"] = f"Version {s.version + 1}. " + "word " * words
+        announce("save")
         wb.save(inspector_, data, lock=s.lock)
         return "save"
     if s.state in ("submitted", "resubmitted"):
+        announce("moderate")
         wb.step(lead_, force, CYCLE, "moderate", lock=s.lock)
         return "moderate"
     if s.state == "moderated":
+        announce("open factual accuracy check")
         wb.step(lead_, force, CYCLE, "open factual accuracy check", lock=s.lock)
         return "open factual accuracy check"
     if s.state == "factual accuracy check":
+        announce("approve")
         wb.step(lead_, force, CYCLE, "approve", lock=s.lock)
         return "approve"
     if s.state == "approved":
+        announce("schedule")
         wb.schedule(lead_, CYCLE, [force], None)
         return "schedule"
     if s.state == "published":
+        announce("correct")
         wb.step(lead_, force, CYCLE, "correct", lock=s.lock, comment="A figure was wrong.")
         return "correct"
     raise AssertionError(f"{force} is {s.state}: nothing to do")
@@ -265,8 +278,12 @@ def last_seq(db: Database) -> int:
 
 def churn(url: str, log: str, seed: int) -> None:
     """Run ``next_operation`` on the Met and Kent in turn, forever (until killed), writing
-    ``begin OP`` before each and ``done OP SEQ`` (the last audit entry) after, flushed to
-    disk, so the test knows what was in flight when it killed the process."""
+    ``begin FORCE`` before each, ``write OP`` just before its write, ``transaction`` once its
+    write transaction has begun (and holds the write lock) and ``done FORCE OP SEQ`` (the
+    last audit entry) after it, each line flushed to disk, so the test knows what was in
+    flight when it killed the process."""
+    from sqlalchemy import event
+
     rng = random.Random(seed)
     db = open_database(url, upgrade=False)
     wb = Workbench(db)
@@ -278,27 +295,45 @@ def churn(url: str, log: str, seed: int) -> None:
             f.flush()
             os.fsync(f.fileno())
 
+        @event.listens_for(db.engine, "begin")
+        def _began(conn: Any) -> None:  # after the workbench's own listener: BEGIN IMMEDIATE
+            if conn.info.get("writing"):
+                say("transaction")
+
         say(f"ready {last_seq(db)}")
         n = 0
         while True:
             force = KILL_FORCES[n % len(KILL_FORCES)]
             n += 1
             say(f"begin {force}")
-            done = next_operation(wb, actors, force, rng)
+            done = next_operation(wb, actors, force, rng, lambda op: say(f"write {op}"))
             say(f"done {force} {done} {last_seq(db)}")
 
 
-def invariants(db: Database) -> list[str]:
+def invariants(db: Database, checked: set[int] | None = None) -> list[str]:
     """What must hold in any workbench database, whatever was interrupted: each workflow row
     points to versions of its own force; its lock counts the audit entries of its force; the
     versions of a force are numbered 1..n and each holds valid judgments; every released
     force is scheduled or was published with its version, and every scheduled force belongs
-    to a release; the audit chain verifies."""
+    to a release; the audit chain verifies. ``checked``: ids of versions whose content was
+    validated already (a version never changes), skipped and added to."""
     problems: list[str] = []
     with db.read() as conn:
         verified = audit.verify(conn)
         problems += [f"audit: {p}" for p in verified.problems]
-        by_id = {v.id: v for v in conn.execute(select(versions))}
+        by_id = {
+            v.id: v
+            for v in conn.execute(
+                select(versions.c.id, versions.c.force, versions.c.cycle, versions.c.number)
+            )
+        }
+        new_ids = [i for i in by_id if checked is None or i not in checked]
+        contents = {
+            v.id: v.content
+            for v in conn.execute(
+                select(versions.c.id, versions.c.content).where(versions.c.id.in_(new_ids))
+            )
+        }
         rows = list(conn.execute(select(workflow)))
         audited: dict[tuple[str, int], int] = {}
         published: set[tuple[str, int, int]] = set()
@@ -311,10 +346,15 @@ def invariants(db: Database) -> list[str]:
     numbers: dict[tuple[str, int], list[int]] = {}
     for v in by_id.values():
         numbers.setdefault((v.force, v.cycle), []).append(v.number)
+        if v.id not in contents:
+            continue
         try:
-            Workbench.check(json.loads(v.content))
+            Workbench.check(json.loads(contents[v.id]))
         except Exception as exc:
             problems.append(f"version {v.id} ({v.force} {v.number}) is not valid: {exc}")
+        else:
+            if checked is not None:
+                checked.add(v.id)
     for key, found in numbers.items():
         if sorted(found) != list(range(1, len(found) + 1)):
             problems.append(f"{key} has versions {sorted(found)}, not 1..{len(found)}")
