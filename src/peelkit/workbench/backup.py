@@ -398,17 +398,17 @@ def restore(
             f"(it knows {', '.join(reversed(known))}): it was made by a newer peelkit "
             f"({header.peelkit}); restore it with that version or a later one"
         )
-    found = db.revision()
-    if found is None:
-        db.upgrade(header.revision)  # a new database: made at the backup's revision
-    elif found != header.revision:
-        raise BackupRefused(
-            f"the backup {path} is of schema {header.revision} and {shown(db.url)} is at "
-            f"{found}: restore it into a new database (nothing there yet), which is made at "
-            f"{header.revision}, restored, then upgraded to {db.head()}"
-        )
     done = Restored(header)
     try:
+        found = db.revision()
+        if found is None:
+            db.upgrade(header.revision)  # a new database: made at the backup's revision
+        elif found != header.revision:
+            raise BackupRefused(
+                f"the backup {path} is of schema {header.revision} and {shown(db.url)} is at "
+                f"{found}: restore it into a new database (nothing there yet), which is made "
+                f"at {header.revision}, restored, then upgraded to {db.head()}"
+            )
         with db.write() as conn:
             tables = {t.name: t for t in _workbench_tables(conn)}
             for info in header.tables:
