@@ -10,6 +10,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from peelkit.workbench.backup import RESTORED, backup, read_header, restore
 from peelkit.workbench.database import Database, open_database
 from peelkit.workbench.service import Workbench, content_of
 from peelkit.workbench.tables import metadata
-from tests.databases import fresh_database
+from tests.databases import KINDS, fresh_database
 from tests.workbench_support import KENT, MET, PASSWORD, Clock, Team, met_draft, team
 
 
@@ -70,12 +71,18 @@ def counts(db: Database) -> dict[str, int]:
     return {name: len(rows) for name, rows in dump(db).items()}
 
 
-@pytest.fixture
-def source(workbench_url: str) -> Team:
-    t = team(workbench_url)
-    populate(t)
-    yield t
-    t.wb.db.dispose()
+@pytest.fixture(scope="module", params=KINDS)
+def source(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Team]:
+    """A populated database of each kind, made once for the module: no test changes it (a
+    test that must is given a database of its own), and every refused restore into it is
+    checked to leave it exactly as it was."""
+    with fresh_database(request.param, tmp_path_factory.mktemp("source")) as url:
+        t = team(url)
+        populate(t)
+        yield t
+        t.wb.db.dispose()
 
 
 @pytest.mark.parametrize("target_kind", ["sqlite", "postgresql"])
