@@ -22,7 +22,8 @@ field), what was expected and what to do next::
         ├── InvalidStep          the workflow does not allow this step from the present state
         ├── StaleVersion         a save against a version that has changed since it was read
         ├── InvalidInput         a form or file the workbench cannot accept (field by field)
-        └── SignInRefused        wrong name or password, a disabled account, or locked out
+        ├── SignInRefused        wrong name or password, a disabled account, or locked out
+        └── BackupRefused        a backup that cannot be made, read or restored as it is
 
 A failed load raises before its transaction commits, so the warehouse is left exactly as it was.
 """
@@ -132,3 +133,8 @@ class InvalidInput(WorkbenchError):
 
 class SignInRefused(WorkbenchError):
     """A sign-in refused: the message never says whether the name or the password was wrong."""
+
+
+class BackupRefused(WorkbenchError):
+    """A workbench backup that cannot be made, or a backup file that cannot be restored (damaged,
+    of another schema, into a database that is not empty): nothing was written."""

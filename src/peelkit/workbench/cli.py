@@ -348,7 +348,66 @@ def workbench_upgrade(database: DatabaseOpt = None) -> None:
     console.print(f"{shown(db.url)}: schema {before or 'none'} → {db.revision()}.", highlight=False)
 
 
+def backup_command(
+    file: Annotated[Path, typer.Argument(help="The backup file to write (e.g. wb.backup.gz).")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Back up the workbench database into one portable file: every row of every table, read
+    as one moment saw them (others may go on working), restorable into SQLite or PostgreSQL."""
+    from peelkit.workbench.backup import backup
+    from peelkit.workbench.database import Database, shown
+
+    with Database(database) as db:
+        header = backup(db, file)
+        console.print(
+            f"Backed up {shown(db.url)} (schema {header.revision}): "
+            f"{display.count(header.rows)} rows of {len(header.tables)} tables, "
+            f"{display.count(header.counts().get('audit', 0))} audit entries, to {file}.",
+            highlight=False,
+        )
+
+
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="A backup file made by peelkit backup.")],
+    replace: Annotated[
+        bool,
+        typer.Option(
+            help="Replace everything in a database that is not empty (in the same transaction)."
+        ),
+    ] = False,
+    database: DatabaseOpt = None,
+) -> None:
+    """Restore a backup into an empty workbench database (made if new), in one transaction that
+    checks the row counts and the audit trail's chain: all of it, or nothing."""
+    from peelkit.workbench.backup import restore
+    from peelkit.workbench.database import Database, shown
+
+    with Database(database) as db:
+        done = restore(db, file, replace=replace)
+        header = done.header
+        replaced = (
+            f", replacing {display.count(sum(done.replaced.values()))} rows"
+            if done.replaced
+            else ""
+        )
+        console.print(
+            f"Restored {display.count(header.rows)} rows of {len(header.tables)} tables from "
+            f"{file} (made {header.created_at:%Y-%m-%d %H:%M UTC}, schema {header.revision}) "
+            f"into {shown(db.url)}{replaced}.",
+            highlight=False,
+        )
+        if done.upgraded_to:
+            console.print(f"Upgraded its schema to {done.upgraded_to}.", highlight=False)
+        console.print(
+            f"The audit trail is intact: {display.count(done.audit_entries)} entries, the last "
+            "recording this restore.",
+            highlight=False,
+        )
+
+
 def register(app: typer.Typer, judgments_app: typer.Typer) -> None:
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
     app.add_typer(users_app, name="users")
     app.add_typer(audit_app, name="audit")
     app.add_typer(workbench_app, name="workbench")

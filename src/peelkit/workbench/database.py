@@ -102,6 +102,18 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """One read-only transaction that sees the database as it was at its first read, in
+        every statement (a backup). SQLite's read transactions are such snapshots already (WAL);
+        PostgreSQL's default, READ COMMITTED, would let each statement see later commits, so
+        this one is REPEATABLE READ."""
+        with self.engine.connect() as conn:
+            if not self.sqlite:
+                conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with conn.begin():
+                yield conn
+
     def dispose(self) -> None:
         """Close every pooled connection (the database can then be dropped or moved)."""
         self.engine.dispose()
