@@ -99,7 +99,9 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        """One read transaction, seeing one moment in all its statements (``snapshot``): a
+        page that reads a status, its version and its comments never mixes two saves."""
+        with self.snapshot() as conn:
             yield conn
 
     @contextmanager
