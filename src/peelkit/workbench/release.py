@@ -83,7 +83,13 @@ def prepare_bundle(
     site: Path, judgments: Path, notices_: list[dict[str, Any]], served_version: str | None
 ) -> str:
     """Write a bundle of ``site`` as it is now published (same warehouse, periods, reports
-    and PDFs) but with the judgments in ``judgments``, and leave it unpublished: the version."""
+    and PDFs) but with the judgments in ``judgments``, and leave it unpublished: the version.
+
+    ``judgments`` holds what the workbench releases; every other force keeps the judgments the
+    served bundle was published with (they are added to the folder), so releasing one force
+    never takes another's grades off the site. The served bundle's reports are kept: those of
+    an inspection are rendered again with the released judgments, the others linked as they
+    are."""
     from peelkit.errors import WorkbenchError
     from peelkit.publish import publish
 
@@ -95,10 +101,18 @@ def prepare_bundle(
         )
     from datetime import date
 
+    cycles = [int(c["cycle"]) for c in served["cycles"]]
+    warehouse = Path(served["warehouse"])
+    pdf = bool(served.get("pdf", True))
+    keep_served_judgments(judgments, served, cycles)
+    computed: dict[str, list[Any]] = {}
+    rendered: list[tuple[str, str, Path]] = []
+    if not served.get("with_reports"):  # every report is rendered again by publish otherwise
+        computed, rendered = served_reports(site, served, judgments, warehouse, pdf)
     made = publish(
-        Path(served["warehouse"]),
+        warehouse,
         site,
-        cycles=[c["cycle"] for c in served["cycles"]],
+        cycles=cycles,
         period_ends=[
             date.fromisoformat(p["period_end"])
             for p in served.get("periods", [])
@@ -106,13 +120,76 @@ def prepare_bundle(
         ],
         judgments_folder=judgments,
         reports=bool(served.get("with_reports")),
-        pdf=bool(served.get("pdf", True)),
+        pdf=pdf,
+        computed=computed,
+        rendered=rendered,
         point=False,
     )
     (made.folder / "corrections.json").write_text(
         json.dumps(notices_, ensure_ascii=False, indent=1), encoding="utf-8"
     )
     return made.version
+
+
+def keep_served_judgments(folder: Path, served: dict[str, Any], cycles: list[int]) -> None:
+    """Add to ``folder`` (the judgments released) the served bundle's judgments of every force
+    and cycle it does not hold, as judgments files."""
+    import tomli_w
+
+    from peelkit import service
+    from peelkit.judgments import load_folder
+
+    before = Path(served["judgments"]) if served.get("judgments") else None
+    for cycle in cycles:
+        released = load_folder(folder, cycle)
+        for code, judged in service.judgments(cycle, before, served.get("labels", [])).items():
+            if code not in released:
+                doc = judged.model_dump(mode="json", exclude_none=True)
+                (folder / f"{code}-{cycle}.toml").write_text(
+                    tomli_w.dumps(doc, multiline_strings=True), encoding="utf-8"
+                )
+
+
+def served_reports(
+    site: Path, served: dict[str, Any], judgments: Path, warehouse: Path, pdf: bool
+) -> tuple[dict[str, list[Any]], list[tuple[str, str, Path]]]:
+    """The reports the served bundle holds though it was published without every force's
+    (``peelkit demo`` publishes the Met's only), for the new bundle: an inspection's rendered
+    again with ``judgments`` (into the report cache), a data profile's as it is. Returns the
+    records computed for them (by period key, for ``publish`` to reuse) and the reports as
+    ``publish``'s ``rendered``."""
+    from peelkit import service
+    from peelkit.indicators.periods import for_cycle
+    from peelkit.publish import BUNDLES
+    from peelkit.report.batch import render_records
+    from peelkit.warehouse import data_labels
+
+    folder = site / BUNDLES / served["version"] / "reports"
+    computed: dict[str, list[Any]] = {}
+    rendered: list[tuple[str, str, Path]] = []
+    by_key = {str(p["key"]): p for p in served.get("periods", [])}
+    for period in sorted(folder.iterdir()) if folder.is_dir() else []:
+        forces = sorted(p.name for p in period.iterdir() if p.is_dir())
+        cycle = by_key.get(period.name, {}).get("cycle")
+        if cycle is None:
+            rendered += [(period.name, code, period / code) for code in forces]
+            continue
+        when = for_cycle(int(cycle))
+        with service.reading(warehouse) as con:
+            computed[period.name] = service.compute_records(con, when)
+            labels = data_labels(con)
+        made = render_records(
+            computed[period.name],
+            labels,
+            forces,
+            site / "report-cache" / period.name,
+            when,
+            judgments_folder=judgments,
+            pdf=pdf,
+            allow_gaps=True,
+        )
+        rendered += [(period.name, r.force, r.files.html.parent) for r in made]
+    return computed, rendered
 
 
 def served_manifest(site: Path, version: str | None = None) -> dict[str, Any] | None:
