@@ -193,11 +193,17 @@ def add_workbench(
             return f"{parts.scheme}://{parts.netloc}" == own
         return True
 
-    async def posted(request: Request, secret: str) -> Any:
-        """The form of a POST, after the Origin and CSRF checks (a refusal otherwise)."""
+    async def posted(request: Request, secret: str, *, files: bool = False) -> Any:
+        """The form of a POST, after the Origin and CSRF checks (a refusal otherwise). Its
+        uploaded files are closed here unless the route takes ``files`` (and then closes the
+        form itself): nothing else closes a form read with ``request.form()``, and an open
+        upload holds a temporary file until the garbage collector finds it."""
         form = await request.form()
         checked = csrf_form(secret, form)
-        if not same_origin(request) or not checked.validate():
+        accepted = same_origin(request) and checked.validate()
+        if not accepted or not files:
+            await form.close()
+        if not accepted:
             raise Refused(
                 PlainTextResponse(
                     "This form has expired or did not come from this site. Go back, reload "
@@ -370,12 +376,15 @@ def add_workbench(
     @handles
     async def import_file(request: Request, cycle: str) -> Response:
         session = await signed_in(request)
-        form = await posted(request, session.csrf_secret)
-        roles.authorize(session.user.actor(), "import judgments")
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise InvalidInput("choose a judgments file (.toml) to import")
-        raw = await upload.read(2_000_001)
+        form = await posted(request, session.csrf_secret, files=True)
+        try:
+            roles.authorize(session.user.actor(), "import judgments")
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise InvalidInput("choose a judgments file (.toml) to import")
+            raw = await upload.read(2_000_001)
+        finally:
+            await form.close()
         if len(raw) > 2_000_000:
             raise InvalidInput("a judgments file is at most 2 MB")
         try:
