@@ -537,3 +537,22 @@ def test_an_uploaded_file_is_closed_once_the_request_is_answered(web):
             files={"file": ("x.toml", b"x", "application/toml")},
         )
     gc.collect()
+
+
+def test_the_preview_is_one_file_with_its_figures_in_it(web):
+    """A published report's figures are files beside its page; the preview is one file in
+    the session's folder (a figure beside it would be another force's, or not found), so
+    its figures are in the page as data: images, which its policy allows."""
+    met_draft(web.t)
+    client = web.client("inspector")
+    page = client.get(f"/workbench/judgments/2016/{MET}").text
+    preview = client.post(
+        f"/workbench/judgments/2016/{MET}/preview",
+        data=form_fields(page),
+        headers={"Accept": "application/json"},
+    )
+    shown = client.get(preview.json()["url"])
+    images = re.findall(r'<img src="([^"]*)"', shown.text)
+    assert len(images) >= 5
+    assert all(src.startswith("data:image/svg+xml;base64,") for src in images), images[:3]
+    assert "img-src 'self' data:" in shown.headers["content-security-policy"]

@@ -534,14 +534,28 @@ def add_workbench(
         return RedirectResponse(url, 303, headers={"Cache-Control": PRIVATE})
 
     def _preview_html(judgments: Any, cycle: int) -> str:
+        """The report as it will be published, in one file: its figures, which a published
+        report has beside its page, are put in the page as data: images (the preview is one
+        file per force in the session's folder, and its policy allows data: images only)."""
+        import base64
         from types import SimpleNamespace
 
         from peelkit.report.build import build_report
+        from peelkit.report.charts import svg
         from peelkit.report.render import html
 
         b = current_bundle()
         rows = [SimpleNamespace(**r) for r in b.records(cycle)] if b is not None else []
-        return html(build_report(rows, judgments, cycle))  # type: ignore[arg-type]
+        report = build_report(rows, judgments, cycle)  # type: ignore[arg-type]
+        page = html(report)
+        for figure in report.figures():
+            if figure.chart is not None:
+                drawn = svg(figure.chart, report.force_name).encode("utf-8")
+                page = page.replace(
+                    f'src="figure-{figure.number}.svg"',
+                    f'src="data:image/svg+xml;base64,{base64.b64encode(drawn).decode("ascii")}"',
+                )
+        return page
 
     @app.get("/workbench/previews/{name}/{file}", include_in_schema=False)
     @handles
