@@ -556,3 +556,34 @@ def test_the_preview_is_one_file_with_its_figures_in_it(web):
     assert len(images) >= 5
     assert all(src.startswith("data:image/svg+xml;base64,") for src in images), images[:3]
     assert "img-src 'self' data:" in shown.headers["content-security-policy"]
+
+
+def test_a_missing_comment_is_linked_from_the_error_summary_to_its_own_field(web):
+    """A lead inspector's page in the factual accuracy check has two comment fields: a step's
+    (return) and the comment form's. Each problem's link must lead to the field it is about."""
+    lock = met_draft(web.t)
+    t = web.t
+    for who, action in (
+        (t.inspector, "submit"),
+        (t.lead, "moderate"),
+        (t.lead, "open factual accuracy check"),
+    ):
+        lock = t.wb.step(who, MET, 2016, action, lock=lock).lock
+    client = web.client("lead")
+    token = csrf_of(client.get(f"/workbench/judgments/2016/{MET}").text)
+    step = client.post(
+        f"/workbench/judgments/2016/{MET}/steps",
+        data={"csrf_token": token, "action": "return", "lock": str(lock), "comment": ""},
+    )
+    comment = client.post(
+        f"/workbench/judgments/2016/{MET}/comments", data={"csrf_token": token, "comment": " "}
+    )
+    for answer, field in ((step, "comment"), (comment, "fac-comment")):
+        assert answer.status_code == 400
+        links = re.findall(r'<li><a href="#([^"]+)">', answer.text)
+        assert links == [field]
+        textarea = re.search(rf'<textarea [^>]*id="{field}"[^>]*>', answer.text)
+        assert textarea, f"no field {field!r} for the summary's link"
+        assert f'aria-describedby="{field}' in textarea.group(0)
+        assert f"{field}-error-1" in textarea.group(0)
+        assert answer.text.count('class="govuk-error-message"') == 1  # beside its field only

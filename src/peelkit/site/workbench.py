@@ -636,8 +636,9 @@ def add_workbench(
                 workbench.comment, session.user.actor(), code, chosen, str(form.get("comment", ""))
             )
         except InvalidInput as exc:
+            # the comment form's own field: a lead inspector's page also has a step's comment
             return await _judgments_page(
-                request, session, chosen, code, problems={"comment": [str(exc)]}, status=400
+                request, session, chosen, code, problems={"fac-comment": [str(exc)]}, status=400
             )
         return await _judgments_page(
             request, session, chosen, code, notice="Your comment has been recorded."
