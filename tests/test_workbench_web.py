@@ -560,3 +560,82 @@ def test_an_admin_manages_users_in_the_browser(web):
 
         actions = [e.action for e in audit.entries(conn) if e.actor == "admin"]
     assert actions[-4:] == ["user added", "assignments changed", "password reset", "user disabled"]
+
+
+def test_an_uploaded_file_is_closed_once_the_request_is_answered(web):
+    """A form read by the route itself is closed by nobody else: an upload left open holds a
+    temporary file until the garbage collector finds it, and warns then (an error here)."""
+    import gc
+
+    from peelkit.judgments import demo_folder
+
+    client = web.client("inspector")
+    token = csrf_of(client.get("/workbench").text)
+    toml = (demo_folder() / "metropolitan.toml").read_bytes()
+    answer = client.post(
+        "/workbench/import/2016",
+        data={"csrf_token": token},
+        files={"file": ("metropolitan.toml", toml, "application/toml")},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/workbench/judgments/2016/{MET}"
+    lock = web.t.wb.draft(web.t.lead, MET, 2016).status.lock
+    # a file posted to a form that takes none, and one refused by the CSRF check
+    for token_sent in (token, "forged"):
+        client.post(
+            f"/workbench/judgments/2016/{MET}/comments",
+            data={"csrf_token": token_sent, "comment": "x", "lock": str(lock)},
+            files={"file": ("x.toml", b"x", "application/toml")},
+        )
+    gc.collect()
+
+
+def test_the_preview_is_one_file_with_its_figures_in_it(web):
+    """A published report's figures are files beside its page; the preview is one file in
+    the session's folder (a figure beside it would be another force's, or not found), so
+    its figures are in the page as data: images, which its policy allows."""
+    met_draft(web.t)
+    client = web.client("inspector")
+    page = client.get(f"/workbench/judgments/2016/{MET}").text
+    preview = client.post(
+        f"/workbench/judgments/2016/{MET}/preview",
+        data=form_fields(page),
+        headers={"Accept": "application/json"},
+    )
+    shown = client.get(preview.json()["url"])
+    images = re.findall(r'<img src="([^"]*)"', shown.text)
+    assert len(images) >= 5
+    assert all(src.startswith("data:image/svg+xml;base64,") for src in images), images[:3]
+    assert "img-src 'self' data:" in shown.headers["content-security-policy"]
+
+
+def test_a_missing_comment_is_linked_from_the_error_summary_to_its_own_field(web):
+    """A lead inspector's page in the factual accuracy check has two comment fields: a step's
+    (return) and the comment form's. Each problem's link must lead to the field it is about."""
+    lock = met_draft(web.t)
+    t = web.t
+    for who, action in (
+        (t.inspector, "submit"),
+        (t.lead, "moderate"),
+        (t.lead, "open factual accuracy check"),
+    ):
+        lock = t.wb.step(who, MET, 2016, action, lock=lock).lock
+    client = web.client("lead")
+    token = csrf_of(client.get(f"/workbench/judgments/2016/{MET}").text)
+    step = client.post(
+        f"/workbench/judgments/2016/{MET}/steps",
+        data={"csrf_token": token, "action": "return", "lock": str(lock), "comment": ""},
+    )
+    comment = client.post(
+        f"/workbench/judgments/2016/{MET}/comments", data={"csrf_token": token, "comment": " "}
+    )
+    for answer, field in ((step, "comment"), (comment, "fac-comment")):
+        assert answer.status_code == 400
+        links = re.findall(r'<li><a href="#([^"]+)">', answer.text)
+        assert links == [field]
+        textarea = re.search(rf'<textarea [^>]*id="{field}"[^>]*>', answer.text)
+        assert textarea, f"no field {field!r} for the summary's link"
+        assert f'aria-describedby="{field}' in textarea.group(0)
+        assert f"{field}-error-1" in textarea.group(0)
+        assert answer.text.count('class="govuk-error-message"') == 1  # beside its field only

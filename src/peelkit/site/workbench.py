@@ -193,11 +193,17 @@ def add_workbench(
             return f"{parts.scheme}://{parts.netloc}" == own
         return True
 
-    async def posted(request: Request, secret: str) -> Any:
-        """The form of a POST, after the Origin and CSRF checks (a refusal otherwise)."""
+    async def posted(request: Request, secret: str, *, files: bool = False) -> Any:
+        """The form of a POST, after the Origin and CSRF checks (a refusal otherwise). Its
+        uploaded files are closed here unless the route takes ``files`` (and then closes the
+        form itself): nothing else closes a form read with ``request.form()``, and an open
+        upload holds a temporary file until the garbage collector finds it."""
         form = await request.form()
         checked = csrf_form(secret, form)
-        if not same_origin(request) or not checked.validate():
+        accepted = same_origin(request) and checked.validate()
+        if not accepted or not files:
+            await form.close()
+        if not accepted:
             raise Refused(
                 PlainTextResponse(
                     "This form has expired or did not come from this site. Go back, reload "
@@ -371,12 +377,15 @@ def add_workbench(
     @handles
     async def import_file(request: Request, cycle: str) -> Response:
         session = await signed_in(request)
-        form = await posted(request, session.csrf_secret)
-        roles.authorize(session.user.actor(), "import judgments")
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise InvalidInput("choose a judgments file (.toml) to import")
-        raw = await upload.read(2_000_001)
+        form = await posted(request, session.csrf_secret, files=True)
+        try:
+            roles.authorize(session.user.actor(), "import judgments")
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise InvalidInput("choose a judgments file (.toml) to import")
+            raw = await upload.read(2_000_001)
+        finally:
+            await form.close()
         if len(raw) > 2_000_000:
             raise InvalidInput("a judgments file is at most 2 MB")
         try:
@@ -526,14 +535,28 @@ def add_workbench(
         return RedirectResponse(url, 303, headers={"Cache-Control": PRIVATE})
 
     def _preview_html(judgments: Any, cycle: int) -> str:
+        """The report as it will be published, in one file: its figures, which a published
+        report has beside its page, are put in the page as data: images (the preview is one
+        file per force in the session's folder, and its policy allows data: images only)."""
+        import base64
         from types import SimpleNamespace
 
         from peelkit.report.build import build_report
+        from peelkit.report.charts import svg
         from peelkit.report.render import html
 
         b = current_bundle()
         rows = [SimpleNamespace(**r) for r in b.records(cycle)] if b is not None else []
-        return html(build_report(rows, judgments, cycle))  # type: ignore[arg-type]
+        report = build_report(rows, judgments, cycle)  # type: ignore[arg-type]
+        page = html(report)
+        for figure in report.figures():
+            if figure.chart is not None:
+                drawn = svg(figure.chart, report.force_name).encode("utf-8")
+                page = page.replace(
+                    f'src="figure-{figure.number}.svg"',
+                    f'src="data:image/svg+xml;base64,{base64.b64encode(drawn).decode("ascii")}"',
+                )
+        return page
 
     @app.get("/workbench/previews/{name}/{file}", include_in_schema=False)
     @handles
@@ -614,8 +637,9 @@ def add_workbench(
                 workbench.comment, session.user.actor(), code, chosen, str(form.get("comment", ""))
             )
         except InvalidInput as exc:
+            # the comment form's own field: a lead inspector's page also has a step's comment
             return await _judgments_page(
-                request, session, chosen, code, problems={"comment": [str(exc)]}, status=400
+                request, session, chosen, code, problems={"fac-comment": [str(exc)]}, status=400
             )
         return await _judgments_page(
             request, session, chosen, code, notice="Your comment has been recorded."

@@ -87,10 +87,13 @@ def prepare_bundle(
     releasing: list[str],
 ) -> str:
     """Write a bundle of ``site`` as it is now published (same warehouse, periods and PDFs)
-    but with the judgments in ``judgments``, and leave it unpublished: the version. Its
-    reports are every force's if the site has every force's; else the reports it has and
-    those of the forces ``releasing`` (their judgments changed, so their reports must be
-    made afresh and released with them)."""
+    but with the judgments in ``judgments``, and leave it unpublished: the version.
+
+    ``judgments`` holds what the workbench releases; every other force keeps the judgments the
+    served bundle was published with (they are added to the folder), so releasing one force
+    never takes another's grades off the site. Its reports are every force's if the site has
+    every force's; else the reports the served bundle holds and those of the forces
+    ``releasing`` (their judgments changed), all made again with the released judgments."""
     from peelkit.errors import WorkbenchError
     from peelkit.publish import BUNDLES, publish
 
@@ -102,6 +105,8 @@ def prepare_bundle(
         )
     from datetime import date
 
+    cycles = [int(c["cycle"]) for c in served["cycles"]]
+    keep_served_judgments(judgments, served, cycles)
     forces: list[str] | None = None
     if not served.get("with_reports"):
         folder = site / BUNDLES / str(served["version"]) / "reports"
@@ -110,7 +115,7 @@ def prepare_bundle(
     made = publish(
         Path(served["warehouse"]),
         site,
-        cycles=[c["cycle"] for c in served["cycles"]],
+        cycles=cycles,
         period_ends=[
             date.fromisoformat(p["period_end"])
             for p in served.get("periods", [])
@@ -126,6 +131,25 @@ def prepare_bundle(
         json.dumps(notices_, ensure_ascii=False, indent=1), encoding="utf-8"
     )
     return made.version
+
+
+def keep_served_judgments(folder: Path, served: dict[str, Any], cycles: list[int]) -> None:
+    """Add to ``folder`` (the judgments released) the served bundle's judgments of every force
+    and cycle it does not hold, as judgments files."""
+    import tomli_w
+
+    from peelkit import service
+    from peelkit.judgments import load_folder
+
+    before = Path(served["judgments"]) if served.get("judgments") else None
+    for cycle in cycles:
+        released = load_folder(folder, cycle)
+        for code, judged in service.judgments(cycle, before, served.get("labels", [])).items():
+            if code not in released:
+                doc = judged.model_dump(mode="json", exclude_none=True)
+                (folder / f"{code}-{cycle}.toml").write_text(
+                    tomli_w.dumps(doc, multiline_strings=True), encoding="utf-8"
+                )
 
 
 def served_manifest(site: Path, version: str | None = None) -> dict[str, Any] | None:
