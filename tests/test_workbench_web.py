@@ -639,3 +639,38 @@ def test_a_missing_comment_is_linked_from_the_error_summary_to_its_own_field(web
         assert f'aria-describedby="{field}' in textarea.group(0)
         assert f"{field}-error-1" in textarea.group(0)
         assert answer.text.count('class="govuk-error-message"') == 1  # beside its field only
+
+
+def test_times_are_shown_in_uk_time_and_error_pages_keep_the_menu(web):
+    from datetime import UTC, datetime
+
+    from peelkit.judgments import demo_judgments
+    from tests.workbench_support import to_approved
+
+    web.t.clock.now = datetime(2027, 6, 1, 8, 0, tzinfo=UTC)  # British Summer Time
+    web.t.wb.import_judgments(web.t.kent_inspector, demo_judgments()[KENT])
+    to_approved(web.t, KENT)
+    web.t.wb.schedule(web.t.lead, 2016, [KENT], datetime(2027, 6, 2, 11, 0, tzinfo=UTC))
+    lead = web.client("lead")
+    releases = lead.get("/workbench/releases").text
+    assert "02 June 2027 12:00 BST" in releases and "Time (UK)" in releases
+    assert "01 June 2027 09:00 BST" in lead.get(f"/workbench/judgments/2016/{KENT}").text
+    missing = lead.get("/workbench/judgments/2016/nowhere")
+    assert missing.status_code == 404
+    assert "Sign out" in missing.text and "Signed in as" in missing.text
+
+
+def test_signing_out_removes_the_sessions_previews(web, demo_run):
+    met_draft(web.t)
+    client = web.client("inspector")
+    page = client.get(f"/workbench/judgments/2016/{MET}").text
+    made = client.post(
+        f"/workbench/judgments/2016/{MET}/preview",
+        data=form_fields(page),
+        headers={"Accept": "application/json"},
+    ).json()["url"]
+    folder = demo_run.site / "previews" / made.split("/")[3]
+    assert client.get(made).status_code == 200
+    assert (folder / f"{MET}-2016.html").is_file()
+    client.post("/workbench/sign-out", data={"csrf_token": csrf_of(page)})
+    assert not folder.exists()  # unpublished text does not outlive its session

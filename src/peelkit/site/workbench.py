@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import shutil
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -133,6 +134,7 @@ def add_workbench(
 
     previews = site / "previews"
     env.filters.setdefault("fromjson", json.loads)
+    env.filters.setdefault("uk_time", _uk_time)
 
     async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A service call, off the event loop (database, argon2)."""
@@ -179,6 +181,11 @@ def add_workbench(
                 )
             )
         return session
+
+    async def maybe_signed_in(request: Request) -> Session | None:
+        """The session, if any, so that an error page keeps the menu and sign-out."""
+        token = request.cookies.get(SESSION_COOKIE)
+        return await call(workbench.session, token) if token else None
 
     def same_origin(request: Request) -> bool:
         """A form post comes from this site: its Origin (or, failing that, its Referer) is
@@ -228,19 +235,23 @@ def add_workbench(
             except Refused as refused:
                 return refused.response
             except NotFound:
+                found = await maybe_signed_in(request)
                 return message(
                     request,
                     404,
                     "Page not found",
                     "There is nothing here, or nothing you may see.",
-                    None,
+                    found,
                 )
             except Forbidden as exc:
-                return message(request, 403, "You cannot do that", str(exc), None)
+                found = await maybe_signed_in(request)
+                return message(request, 403, "You cannot do that", str(exc), found)
             except InvalidStep as exc:
-                return message(request, 409, "That step is not possible now", str(exc), None)
+                found = await maybe_signed_in(request)
+                return message(request, 409, "That step is not possible now", str(exc), found)
             except InvalidInput as exc:
-                return message(request, 400, "There is a problem", str(exc), None)
+                found = await maybe_signed_in(request)
+                return message(request, 400, "There is a problem", str(exc), found)
 
         return wrapped
 
@@ -312,6 +323,11 @@ def add_workbench(
         session = await signed_in(request)
         await posted(request, session.csrf_secret)
         await call(workbench.sign_out, request.cookies.get(SESSION_COOKIE, ""))
+        # the session's previews (unpublished text) go with it
+        shutil.rmtree(
+            previews / hashlib.sha256(session.csrf_secret.encode()).hexdigest()[:32],
+            ignore_errors=True,
+        )
         response = RedirectResponse("/workbench/sign-in", 303, headers={"Cache-Control": PRIVATE})
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -529,6 +545,7 @@ def add_workbench(
         folder = previews / name
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{code}-{chosen}.html").write_text(html, encoding="utf-8")
+        _prune(previews, keep=folder)
         url = f"/workbench/previews/{name}/{code}-{chosen}.html"
         if request.headers.get("accept", "").startswith("application/json"):
             return JSONResponse({"url": url}, headers={"Cache-Control": PRIVATE})
@@ -842,6 +859,33 @@ def add_workbench(
     from peelkit.site.workbench_api import add_api
 
     add_api(app, workbench, call)
+
+
+def _prune(previews: Path, keep: Path) -> None:
+    """Remove the previews of sessions that have ended by now (a session lasts 8 hours):
+    folders untouched for longer, other than ``keep``."""
+    import time
+
+    from peelkit.workbench.accounts import SESSION_FOR
+
+    limit = time.time() - SESSION_FOR.total_seconds()
+    for folder in previews.iterdir():
+        try:
+            if folder != keep and folder.is_dir() and folder.stat().st_mtime < limit:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _uk_time(when: datetime | str, form: str = "%d %B %Y %H:%M") -> str:
+    """A time as people in the UK read it: Europe/London (GMT or BST), with its zone. The
+    workbench stores UTC (an ISO text is read as it says)."""
+    from zoneinfo import ZoneInfo
+
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when)
+    local = when.astimezone(ZoneInfo("Europe/London"))
+    return local.strftime(form) + " " + (local.tzname() or "")
 
 
 def _cycles() -> list[int]:
