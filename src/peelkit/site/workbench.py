@@ -141,6 +141,9 @@ def add_workbench(
         return await run_in_threadpool(fn, *args, **kwargs)
 
     def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        """A workbench page; a signed-in one carries its session's CSRF token for its forms."""
+        session = context.get("session")
+        context.setdefault("csrf", _token(session) if isinstance(session, Session) else "")
         text = env.get_template(template).render(
             request=request,
             bundle=None,
@@ -164,7 +167,6 @@ def add_workbench(
             title=title,
             message=text,
             session=session,
-            csrf=_token(session),
         )
 
     def _token(session: Session | None) -> str:
@@ -363,7 +365,6 @@ def add_workbench(
             request,
             "wb-home.html",
             session=session,
-            csrf=_token(session),
             cycle=chosen,
             statuses=statuses,
             may=lambda action: roles.allows(actor, action),
@@ -383,7 +384,6 @@ def add_workbench(
             request,
             "wb-moderation.html",
             session=session,
-            csrf=_token(session),
             cycle=chosen,
             rows=rows,
             questions=question_set(chosen),
@@ -451,7 +451,6 @@ def add_workbench(
             "wb-judgments.html",
             status,
             session=session,
-            csrf=_token(session),
             draft=draft,
             cycle=cycle,
             code=code,
@@ -506,7 +505,6 @@ def add_workbench(
                 "wb-conflict.html",
                 409,
                 session=session,
-                csrf=_token(session),
                 draft=draft,
                 cycle=chosen,
                 code=code,
@@ -698,7 +696,6 @@ def add_workbench(
             request,
             "wb-history.html",
             session=session,
-            csrf=_token(session),
             cycle=chosen,
             code=code,
             rows=rows(entries),
@@ -738,7 +735,6 @@ def add_workbench(
             request,
             "wb-releases.html",
             session=session,
-            csrf=_token(session),
             releases=found,
             approved=approved,
             now=workbench.clock(),
@@ -800,7 +796,6 @@ def add_workbench(
             "wb-admin.html",
             status,
             session=session,
-            csrf=_token(session),
             users=users,
             permissions=roles.table(),
             roles_=roles.ROLES,
