@@ -3,8 +3,9 @@ judgment (grades, text, report HTML/PDF, the national overview's counts, API row
 results, downloads, caches, ETags) is visible without a role; at that time it appears
 everywhere at once, and a release cancelled before its time never appears.
 
-The site is the demo's, published with every force's report (HTML: 43 PDFs would take
-75-130 s). A workbench on a fresh database releases the demo's judgments of all
+The site is the demo's, published with every force's report (HTML: 43 PDFs would take 75-130 s;
+the PDF's embargo is tested on a site published as ``peelkit demo`` publishes it, with the
+Met's report and its PDF). A workbench on a fresh database releases the demo's judgments of all
 43 forces, then the Met's are changed — a marker in their text, the overall grade raised — and
 scheduled for T = now + 1 hour. Every route of the application is crawled (a route the crawler
 cannot fill in fails the test), its parameters expanded from the bundles on disk: the one
@@ -16,6 +17,7 @@ import asyncio
 import copy
 import re
 import shutil
+import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -580,3 +582,53 @@ def test_a_release_cancelled_before_its_time_never_appears(workbench_url, full_s
                     assert nothing_at(url, s), (name, url, s.status)
             assert met_grade(seen) == "requires improvement"
     assert {s.force: s.state for s in t.wb.status(t.lead, 2016)}[MET] == "approved"
+
+
+def pdf_words(pdf: bytes, folder: Path) -> str:
+    """The text of a PDF (pdftotext) without white space, so a word broken over lines is whole."""
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext (poppler-utils) is missing: scripts/setup installs it")
+    path = folder / "answer.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return re.sub(r"\s+", "", text)
+
+
+def test_the_mets_report_pdf_is_released_with_its_judgments_and_not_before(
+    workbench_url, demo_run, tmp_path
+):
+    """On a site published as ``peelkit demo`` publishes it (the Met's report with its PDF,
+    no other report), the Met's report is released with the judgments — its PDF too — at T
+    and not before."""
+    site = copied(demo_run.site, tmp_path)
+    t = team(workbench_url, site)
+    app = create_app(site, t.wb)
+    client = TestClient(app)
+    pdf = "/reports/2016/metropolitan/peel-effectiveness-2016.pdf"
+    demo = client.get(pdf)
+    assert demo.status_code == 200
+    release_all_now(t)
+    first = served_version(client)
+    urls = [u for u in addresses(app, [bundle_of(site, first)]) if u.startswith("/reports/")]
+    assert pdf in urls and len(urls) >= 10  # the release kept the Met's report and its PDF
+    before = crawl(app, urls)
+    words = pdf_words(before[pdf].body, tmp_path)
+    assert words == pdf_words(demo.content, tmp_path) and MARKER not in words
+
+    change_the_met(t, MARKER, "good")
+    at = t.clock.now + HOUR
+    t.wb.schedule(t.lead, 2016, [MET], at)
+    t.clock.now = at - timedelta(seconds=1)
+    for served in (app, fresh_app(site, t)):
+        seen = crawl(served, urls)
+        assert {u: answer(s) for u, s in seen.items()} == {u: answer(s) for u, s in before.items()}
+
+    t.clock.now = at
+    for served in (app, fresh_app(site, t)):
+        seen = crawl(served, urls)
+        assert seen[pdf].status == 200 and seen[pdf].etag != before[pdf].etag
+        words = pdf_words(seen[pdf].body, tmp_path)
+        assert MARKER in words and "(question1)" in words and "(areaforimprovement)" in words
+        assert seen[met_report(seen)].shows(MARKER)

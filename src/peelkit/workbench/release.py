@@ -95,6 +95,9 @@ def prepare_bundle(
         )
     from datetime import date
 
+    rendered = []
+    if not served.get("with_reports"):
+        rendered = reports_again(site, served, judgments)
     made = publish(
         Path(served["warehouse"]),
         site,
@@ -107,12 +110,60 @@ def prepare_bundle(
         judgments_folder=judgments,
         reports=bool(served.get("with_reports")),
         pdf=bool(served.get("pdf", True)),
+        rendered=rendered,
         point=False,
     )
     (made.folder / "corrections.json").write_text(
         json.dumps(notices_, ensure_ascii=False, indent=1), encoding="utf-8"
     )
     return made.version
+
+
+def reports_again(
+    site: Path, served: dict[str, Any], judgments: Path
+) -> list[tuple[str, str, Path]]:
+    """The reports a bundle published without every force's report holds (``peelkit demo``
+    publishes the Met's, with its PDF), made again with the judgments in ``judgments`` (each
+    with a PDF if it had one), into the site's report cache: (period key, force, folder), for
+    ``publish(rendered=...)``. A report of an inspection is made again only for a force whose
+    judgments are released (the others' grades are "not recorded" in the new bundle, so their
+    old report would contradict it)."""
+    from datetime import date
+
+    from peelkit import service
+    from peelkit.indicators.periods import for_cycle, for_date
+    from peelkit.judgments import load_folder
+    from peelkit.publish import BUNDLES
+
+    out = []
+    folder = site / BUNDLES / str(served["version"]) / "reports"
+    for period in served.get("periods", []):
+        held = folder / period["key"]
+        if not held.is_dir():
+            continue
+        cycle = period["cycle"]
+        when = (
+            for_cycle(cycle)
+            if cycle is not None
+            else for_date(date.fromisoformat(period["period_end"]))
+        )
+        released = load_folder(judgments, cycle) if cycle is not None else None
+        with_pdf: dict[bool, list[str]] = {}
+        for force in sorted(p for p in held.iterdir() if p.is_dir()):
+            if released is None or force.name in released:
+                with_pdf.setdefault(any(force.glob("*.pdf")), []).append(force.name)
+        for pdf, forces in sorted(with_pdf.items()):
+            for made in service.reports(
+                Path(served["warehouse"]),
+                forces,
+                site / "report-cache" / period["key"],
+                when,
+                judgments_folder=judgments if cycle is not None else None,
+                pdf=pdf,
+                allow_gaps=True,
+            ):
+                out.append((period["key"], made.force, made.files.html.parent))
+    return out
 
 
 def served_manifest(site: Path, version: str | None = None) -> dict[str, Any] | None:
