@@ -18,7 +18,7 @@ import copy
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -54,6 +54,20 @@ def full_site(demo_run, tmp_path_factory) -> Path:
     site = tmp_path_factory.mktemp("embargo") / "site"
     publish(demo_run.warehouse, site, reports=True, pdf=False)
     return site
+
+
+@pytest.fixture
+def make_team(workbench_url: str) -> Iterator[Callable[[Path], Team]]:
+    """The workbench's users on a fresh database, publishing to a site; disposed after."""
+    made: list[Team] = []
+
+    def make(site: Path) -> Team:
+        made.append(team(workbench_url, site))
+        return made[-1]
+
+    yield make
+    for t in made:
+        t.wb.db.dispose()  # before the database is dropped
 
 
 def copied(site: Path, folder: Path) -> Path:
@@ -468,10 +482,10 @@ def with_max_age_within(seen: dict[str, Seen], now: datetime, switch: datetime) 
 
 
 def test_nothing_shows_before_the_publication_time_and_everything_at_it(
-    workbench_url, full_site, tmp_path
+    make_team, full_site, tmp_path
 ):
     site = copied(full_site, tmp_path)
-    t = team(workbench_url, site)
+    t = make_team(site)
     app = create_app(site, t.wb)
     client = TestClient(app)
     pointed = served_version(client)
@@ -546,9 +560,9 @@ def test_nothing_shows_before_the_publication_time_and_everything_at_it(
     }
 
 
-def test_a_release_cancelled_before_its_time_never_appears(workbench_url, full_site, tmp_path):
+def test_a_release_cancelled_before_its_time_never_appears(make_team, full_site, tmp_path):
     site = copied(full_site, tmp_path)
-    t = team(workbench_url, site)
+    t = make_team(site)
     app = create_app(site, t.wb)
     release_all_now(t)
     first = served_version(TestClient(app))
@@ -597,13 +611,13 @@ def pdf_words(pdf: bytes, folder: Path) -> str:
 
 
 def test_the_mets_report_pdf_is_released_with_its_judgments_and_not_before(
-    workbench_url, demo_run, tmp_path
+    make_team, demo_run, tmp_path
 ):
     """On a site published as ``peelkit demo`` publishes it (the Met's report with its PDF,
     no other report), the Met's report is released with the judgments — its PDF too — at T
     and not before."""
     site = copied(demo_run.site, tmp_path)
-    t = team(workbench_url, site)
+    t = make_team(site)
     app = create_app(site, t.wb)
     client = TestClient(app)
     pdf = "/reports/2016/metropolitan/peel-effectiveness-2016.pdf"
