@@ -67,3 +67,37 @@ def test_a_release_changes_the_released_force_only_and_keeps_its_report(released
     recorded = [g for g in grades["forces"].values() if g["overall"] != "not recorded"]
     assert len(recorded) == 43
     assert grades["forces"][KENT]["overall"] == "good"
+
+
+def test_a_release_remakes_the_reports_of_judged_forces_and_keeps_the_others_as_they_are(
+    tmp_path,
+):
+    """On a site with every force's report but judgments for two forces only (the Met's
+    released, Kent's kept), the new bundle makes again those two forces' reports and links the
+    other 41 as they were: a report never borrows grades, and releasing one force never takes
+    another's report off the site."""
+    import tomli_w
+
+    from peelkit import reference
+    from peelkit.publish import BUNDLES
+    from peelkit.workbench.release import report_forces
+    from peelkit.workbench.service import content_of
+
+    every = [f.code for f in reference.territorial_forces()]
+    for code in every:
+        (tmp_path / "site" / BUNDLES / "v1" / "reports" / "2016" / code).mkdir(parents=True)
+    folder = tmp_path / "judgments"
+    folder.mkdir()
+    for code in ("E23000001", "E23000032"):
+        doc = content_of(demo_judgments()[code])
+        (folder / f"{code}-2016.toml").write_text(tomli_w.dumps(doc), encoding="utf-8")
+    served = {"version": "v1", "with_reports": True}
+    made, kept = report_forces(tmp_path / "site", served, folder, [2016], ["E23000001"])
+    assert made == ["E23000001", "E23000032"]
+    assert sorted(force for _, force, _ in kept) == sorted(set(every) - set(made))
+    # a site with the Met's report only (as peelkit demo publishes it): that one, made again
+    partial = {"version": "v1", "with_reports": False}
+    for code in every[1:]:
+        (tmp_path / "site" / BUNDLES / "v1" / "reports" / "2016" / code).rmdir()
+    made, kept = report_forces(tmp_path / "site", partial, folder, [2016], ["E23000032"])
+    assert made == ["E23000001", "E23000032"] and kept == []

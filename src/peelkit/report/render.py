@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -90,19 +92,22 @@ def numbers_csv(report: Report) -> str:
 def write_report(
     report: Report, folder: Path, pdf: bool = True, stem: str | None = None
 ) -> ReportFiles:
-    """Write the report's files into ``folder`` (created if needed)."""
+    """Write the report's files into ``folder`` (created if needed). Each file is new (written
+    under a temporary name and renamed over the old one), never an old file rewritten: a
+    published bundle links the files of the report cache (peelkit.publish), and must keep the
+    report it was published with when the cache's report is made again for a later release."""
     folder.mkdir(parents=True, exist_ok=True)
     stem = stem or report.stem or f"peel-effectiveness-{report.cycle}"
     svgs = []
     for figure in report.figures():
         if figure.chart is not None:
             path = folder / f"figure-{figure.number}.svg"
-            path.write_text(svg(figure.chart, report.force_name), encoding="utf-8")
+            _write_text(path, svg(figure.chart, report.force_name))
             svgs.append(path)
     page = folder / f"{stem}.html"
-    page.write_text(html(report), encoding="utf-8")
+    _write_text(page, html(report))
     numbers = folder / f"{stem}-numbers.csv"
-    numbers.write_text(numbers_csv(report), encoding="utf-8")
+    _write_text(numbers, numbers_csv(report))
     pdf_path, pages = None, None
     if pdf:
         from weasyprint import HTML
@@ -112,6 +117,22 @@ def write_report(
         document = HTML(
             string=html(report, printed=True), base_url=str(page), media_type="print"
         ).render(font_config=_fonts())
-        document.write_pdf(str(pdf_path))
+        _write_new(pdf_path, lambda temporary: document.write_pdf(str(temporary)))
         pages = len(document.pages)
     return ReportFiles(page, pdf_path, tuple(svgs), numbers, pages)
+
+
+def _write_new(path: Path, write: Callable[[Path], object]) -> None:
+    """Make ``path`` a new file written by ``write`` (given a temporary name beside it, which
+    starts with a dot: publish links no such file), replacing any old one in one rename."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _write_text(path: Path, text: str) -> None:
+    _write_new(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))

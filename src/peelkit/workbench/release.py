@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
+from peelkit import reference
 from peelkit.workbench.tables import corrections, releases
 
 JUDGMENTS = "judgments"
@@ -95,7 +96,7 @@ def prepare_bundle(
     every force's; else the reports the served bundle holds and those of the forces
     ``releasing`` (their judgments changed), all made again with the released judgments."""
     from peelkit.errors import WorkbenchError
-    from peelkit.publish import BUNDLES, publish
+    from peelkit.publish import publish
 
     served = served_manifest(site, served_version)
     if served is None:
@@ -107,11 +108,7 @@ def prepare_bundle(
 
     cycles = [int(c["cycle"]) for c in served["cycles"]]
     keep_served_judgments(judgments, served, cycles)
-    forces: list[str] | None = None
-    if not served.get("with_reports"):
-        folder = site / BUNDLES / str(served["version"]) / "reports"
-        shown = {p.name for p in folder.glob("*/*") if p.is_dir()}
-        forces = sorted(shown | set(releasing))
+    forces, kept = report_forces(site, served, judgments, cycles, releasing)
     made = publish(
         Path(served["warehouse"]),
         site,
@@ -125,6 +122,7 @@ def prepare_bundle(
         reports=True,
         report_forces=forces,
         pdf=bool(served.get("pdf", True)),
+        rendered=kept,
         point=False,
     )
     (made.folder / "corrections.json").write_text(
@@ -150,6 +148,31 @@ def keep_served_judgments(folder: Path, served: dict[str, Any], cycles: list[int
                 (folder / f"{code}-{cycle}.toml").write_text(
                     tomli_w.dumps(doc, multiline_strings=True), encoding="utf-8"
                 )
+
+
+def report_forces(
+    site: Path, served: dict[str, Any], judgments: Path, cycles: list[int], releasing: list[str]
+) -> tuple[list[str] | None, list[tuple[str, str, Path]]]:
+    """Which reports the new bundle makes again, and which it keeps as the served bundle has
+    them. Made again, with the released judgments: every force's if the served bundle has
+    every force's, else those it has and the forces ``releasing`` — in both cases only forces
+    with judgments in ``judgments`` (a report never borrows grades). Kept, linked as they are:
+    the served reports of forces without judgments (nothing of theirs changed)."""
+    from peelkit.judgments import load_folder
+    from peelkit.publish import BUNDLES
+
+    judged: set[str] = set()
+    for cycle in cycles:
+        judged |= set(load_folder(judgments, cycle))
+    folder = site / BUNDLES / str(served["version"]) / "reports"
+    held = {(p.parent.name, p.name): p for p in folder.glob("*/*") if p.is_dir()}
+    every = {f.code for f in reference.territorial_forces()}
+    wanted = every if served.get("with_reports") else {f for _, f in held} | set(releasing)
+    made = sorted(wanted & judged)
+    kept = [
+        (key, force, path) for (key, force), path in sorted(held.items()) if force not in judged
+    ]
+    return (None if set(made) == every else made), kept
 
 
 def served_manifest(site: Path, version: str | None = None) -> dict[str, Any] | None:
