@@ -513,3 +513,44 @@ def test_many_failed_sign_ins_from_one_address_throttle_it_whatever_the_names(t)
         refused = [e for e in audit.entries(conn) if e.action == "sign-in refused"]
     assert {e.detail["address"] for e in refused} == {"203.0.113.9"}
     assert refused[-1].detail["why"] == "throttled"
+
+
+# -- a release on a real site ------------------------------------------------------------------
+
+
+def _site_team(demo_run, tmp_path: Path, url: str) -> tuple[Team, Path]:
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(demo_run.site, site)
+    made = team(url, site=site)
+    for by, force in ((made.inspector, MET), (made.kent_inspector, KENT)):
+        made.wb.import_judgments(by, demo_judgments()[force])
+    return made, site
+
+
+def test_a_release_whose_bundle_cannot_be_made_leaves_the_site_and_the_database(
+    workbench_url, demo_run, tmp_path, monkeypatch
+):
+    import peelkit.publish
+
+    made, site = _site_team(demo_run, tmp_path, workbench_url)
+    try:
+        to_approved(made)
+        bundles = sorted(p.name for p in (site / "bundles").iterdir())
+        before = audit_count(made)
+
+        def fails(*_args, **_kwargs):
+            raise OSError("No space left on device")
+
+        monkeypatch.setattr(peelkit.publish, "publish", fails)
+        with pytest.raises(OSError, match="No space"):
+            made.wb.schedule(made.lead, 2016, [MET], None)
+        # the bundles already published are all there (the public site goes on serving them),
+        # the release's judgments folder is gone, and nothing was written
+        assert sorted(p.name for p in (site / "bundles").iterdir()) == bundles
+        assert not any((site / "judgments").iterdir())
+        assert audit_count(made) == before
+        assert made.wb.draft(made.lead, MET, 2016).status.state == "approved"
+    finally:
+        made.wb.db.dispose()

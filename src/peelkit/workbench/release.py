@@ -186,9 +186,12 @@ def served_manifest(site: Path, version: str | None = None) -> dict[str, Any] | 
 
 
 def discard(site: Path, version: str, judgments: Path | None) -> None:
-    """Remove a bundle that was prepared but never released (its release was refused)."""
+    """Remove a bundle that was prepared but never released (its release was refused), and
+    its judgments folder. ``version`` "": no bundle was made (its making failed), only the
+    judgments folder goes — never the folder of every bundle."""
     from peelkit.publish import BUNDLES
 
-    shutil.rmtree(site / BUNDLES / version, ignore_errors=True)
+    if version:
+        shutil.rmtree(site / BUNDLES / version, ignore_errors=True)
     if judgments is not None:
         shutil.rmtree(judgments, ignore_errors=True)
