@@ -368,7 +368,7 @@ def _the_cycle(b: Bench, people: People) -> None:
     with lead.expect_navigation(timeout=SCHEDULE_TIMEOUT_MS):
         lead.get_by_role("button", name="Schedule the release").click(timeout=SCHEDULE_TIMEOUT_MS)
     row = lead.locator("#releases tbody tr").first
-    expect(row).to_contain_text("01 June 2027 11:00")
+    expect(row).to_contain_text("01 June 2027 12:00 BST")  # UK time, as typed
     expect(row).to_contain_text("Metropolitan Police Service")
     expect(row).to_contain_text("scheduled")
 

@@ -19,7 +19,7 @@ from peelkit.judgments import question_set
 def paragraphs(text: str) -> list[str]:
     """The paragraphs of a text area: blocks separated by blank lines, each on one line."""
     blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip())
-    return [" ".join(b.split()) for b in blocks if b.strip()]
+    return [" ".join(block.split()) for block in blocks if block.strip()]
 
 
 def joined(items: Any) -> str:
