@@ -140,7 +140,17 @@ def add_workbench(
         """A service call, off the event loop (database, argon2)."""
         return await run_in_threadpool(fn, *args, **kwargs)
 
-    def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    async def render(
+        request: Request, template: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        """A workbench page, rendered off the event loop: the judgments form (some 270
+        fields) takes milliseconds of CPU, which on the loop would hold up every request the
+        server has in hand, the public site's too."""
+        return await run_in_threadpool(_page, request, template, status, context)
+
+    def _page(
+        request: Request, template: str, status: int, context: dict[str, Any]
+    ) -> HTMLResponse:
         """A workbench page; a signed-in one carries its session's CSRF token for its forms."""
         session = context.get("session")
         context.setdefault("csrf", _token(session) if isinstance(session, Session) else "")
@@ -157,10 +167,10 @@ def add_workbench(
         force = reference.force_by_code().get(code)
         return force.name if force else code
 
-    def message(
+    async def message(
         request: Request, status: int, title: str, text: str, session: Session | None
     ) -> HTMLResponse:
-        return render(
+        return await render(
             request,
             "wb-message.html",
             status,
@@ -238,7 +248,7 @@ def add_workbench(
                 return refused.response
             except NotFound:
                 found = await maybe_signed_in(request)
-                return message(
+                return await message(
                     request,
                     404,
                     "Page not found",
@@ -247,13 +257,13 @@ def add_workbench(
                 )
             except Forbidden as exc:
                 found = await maybe_signed_in(request)
-                return message(request, 403, "You cannot do that", str(exc), found)
+                return await message(request, 403, "You cannot do that", str(exc), found)
             except InvalidStep as exc:
                 found = await maybe_signed_in(request)
-                return message(request, 409, "That step is not possible now", str(exc), found)
+                return await message(request, 409, "That step is not possible now", str(exc), found)
             except InvalidInput as exc:
                 found = await maybe_signed_in(request)
-                return message(request, 400, "There is a problem", str(exc), found)
+                return await message(request, 400, "There is a problem", str(exc), found)
 
         return wrapped
 
@@ -266,7 +276,7 @@ def add_workbench(
     @app.get("/workbench/sign-in", include_in_schema=False)
     async def sign_in_page(request: Request, next: str | None = None) -> Response:
         presession = request.cookies.get(PRESESSION_COOKIE) or secrets.token_hex(32)
-        response = render(
+        response = await render(
             request,
             "wb-sign-in.html",
             csrf=csrf_form(presession).csrf_token.current_token,
@@ -308,7 +318,7 @@ def add_workbench(
                 _set_cookie(request, response, SESSION_COOKIE, token)
                 response.delete_cookie(PRESESSION_COOKIE, path="/")
                 return response
-        return render(
+        return await render(
             request,
             "wb-sign-in.html",
             400,
@@ -361,7 +371,7 @@ def add_workbench(
             if roles.allows(actor, "read judgments")
             else []
         )
-        return render(
+        return await render(
             request,
             "wb-home.html",
             session=session,
@@ -380,7 +390,7 @@ def add_workbench(
         actor = session.user.actor()
         roles.authorize(actor, "view moderation")
         rows = await call(table, workbench, actor, chosen)
-        return render(
+        return await render(
             request,
             "wb-moderation.html",
             session=session,
@@ -446,7 +456,7 @@ def add_workbench(
             and roles.allows(actor, s.action, code, state)
         ]
         fields = dict(values) if values is not None else judgments_form.fields(content)
-        return render(
+        return await render(
             request,
             "wb-judgments.html",
             status,
@@ -500,7 +510,7 @@ def add_workbench(
                 mine = judgments_form.fields(yours.model_dump(mode="json", exclude_none=True))
             except InvalidInput:
                 mine = values
-            return render(
+            return await render(
                 request,
                 "wb-conflict.html",
                 409,
@@ -692,7 +702,7 @@ def add_workbench(
         session = await signed_in(request)
         chosen, code = cycle_of(cycle), code_of(force)
         entries = await call(workbench.history, session.user.actor(), code, chosen)
-        return render(
+        return await render(
             request,
             "wb-history.html",
             session=session,
@@ -731,7 +741,7 @@ def add_workbench(
         actor = session.user.actor()
         found = await call(workbench.releases, actor)
         approved = [s for s in await call(workbench.status, actor, None) if s.state == "approved"]
-        return render(
+        return await render(
             request,
             "wb-releases.html",
             session=session,
@@ -791,7 +801,7 @@ def add_workbench(
         values: Mapping[str, str] | None = None,
         status: int = 200,
     ) -> Response:
-        return render(
+        return await render(
             request,
             "wb-admin.html",
             status,
