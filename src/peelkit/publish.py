@@ -82,6 +82,7 @@ def publish(
     rendered: Iterable[tuple[str, str, Path]] = (),
     point: bool = True,
     report_forces: Iterable[str] | None = None,
+    start_method: str | None = None,
 ) -> Published:
     """Write a new bundle of ``warehouse`` under ``site/bundles/`` and make it current: the
     inspection ``cycles`` (default: every cycle peelkit knows) and data profiles for
@@ -90,7 +91,8 @@ def publish(
     ``rendered`` names reports already made, as (period key, force code, folder), which are
     published as they are; ``report_forces`` limits the reports made to those forces. With
     ``point`` False the bundle is written but not made current:
-    the workbench releases it at its publication time (peelkit.workbench.release)."""
+    the workbench releases it at its publication time (peelkit.workbench.release).
+    ``start_method``: how the report workers start (report.batch.render_records)."""
     from peelkit.coverage import read_coverage
     from peelkit.indicators import explain as explaining
     from peelkit.indicators.catalogue import catalogue
@@ -166,7 +168,9 @@ def publish(
         if reports:
             for when in periods:
                 step(f"Writing the force reports: {when.title}")
-                made += _reports(warehouse, site, work, when, judgments_folder, pdf, on_wait, only)
+                made += _reports(
+                    warehouse, site, work, when, judgments_folder, pdf, on_wait, only, start_method
+                )
         digest = hashlib.sha256()
         for when in periods:
             digest.update((work / "records" / f"{period_key(when)}.json").read_bytes())
@@ -366,6 +370,7 @@ def _reports(
     pdf: bool,
     on_wait: Waiting | None,
     only: list[str] | None = None,
+    start_method: str | None = None,
 ) -> int:
     """Every force's report (or ``only`` those forces'), rendered into the report cache
     (unchanged ones are not made again) and linked into the bundle."""
@@ -380,6 +385,7 @@ def _reports(
         pdf=pdf,
         allow_gaps=True,
         on_wait=on_wait,
+        start_method=start_method,
     )
     for r in rendered:
         _link_report(r.files.html.parent, work / "reports" / period_key(when) / r.force)

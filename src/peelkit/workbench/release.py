@@ -13,32 +13,51 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, Select, and_, func, select
 
 from peelkit import reference
 from peelkit.workbench.tables import corrections, releases
 
 JUDGMENTS = "judgments"
+#: How a release's report workers start. Not fork: the server's process has threads and open
+#: database connections, and forked workers hold copies of them. After a kill -9 of the server
+#: alone (or the OOM killer's) they lived on holding its PostgreSQL sockets, so the database
+#: never saw the connections close, and a transaction open in another thread at the fork
+#: would keep its locks (the workbench's write lock among them) for good.
+REPORT_WORKERS = "forkserver"
 
 
-def due_bundle(conn: Connection, now: datetime) -> str | None:
-    """The bundle the public site serves at ``now``: the latest release due and not cancelled
-    (None: no release yet, the site's own pointer applies)."""
-    return conn.execute(
+def _due(now: datetime) -> Select[str]:
+    return (
         select(releases.c.bundle)
         .where(
             and_(releases.c.at <= now, releases.c.cancelled_at.is_(None), releases.c.bundle != "")
         )
         .order_by(releases.c.at.desc(), releases.c.id.desc())
         .limit(1)
-    ).scalar()
+    )
+
+
+def due_bundle(conn: Connection, now: datetime) -> str | None:
+    """The bundle the public site serves at ``now``: the latest release due and not cancelled
+    (None: no release yet, the site's own pointer applies)."""
+    return conn.execute(_due(now)).scalar()
 
 
 def switch(conn: Connection, now: datetime) -> tuple[str | None, datetime | None]:
     """What the public site serves at ``now`` (``due_bundle``), and when that next changes
-    (the earliest release pending, None if none): caches must not outlive it."""
-    upcoming = pending(conn, now)
-    return due_bundle(conn, now), upcoming[0].at if upcoming else None
+    (the earliest release pending, None if none): caches must not outlive it. One statement
+    (the public site asks on every request), so one snapshot even outside a transaction."""
+    upcoming = select(func.min(releases.c.at)).where(
+        and_(releases.c.at > now, releases.c.cancelled_at.is_(None))
+    )
+    row = conn.execute(
+        select(
+            _due(now).scalar_subquery().label("due"),
+            upcoming.scalar_subquery().label("next"),
+        )
+    ).one()
+    return row.due, row.next
 
 
 def pending(conn: Connection, now: datetime) -> list[Any]:
@@ -124,6 +143,7 @@ def prepare_bundle(
         pdf=bool(served.get("pdf", True)),
         rendered=kept,
         point=False,
+        start_method=REPORT_WORKERS,
     )
     (made.folder / "corrections.json").write_text(
         json.dumps(notices_, ensure_ascii=False, indent=1), encoding="utf-8"

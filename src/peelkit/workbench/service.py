@@ -7,7 +7,10 @@ database or decides a permission itself."""
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -120,6 +123,24 @@ def _force_code(force: str) -> str:
     return code
 
 
+#: how long the public site may go on with what release.switch said, at most (seconds)
+SWITCH_RECHECK = 2.0
+#: the file in the site's folder replaced each time the releases change (Workbench.switch)
+SIGNAL = "releases.changed"
+
+
+@dataclass(frozen=True)
+class _Switch:
+    """What release.switch said at ``asked`` (the workbench's clock)."""
+
+    due: str | None
+    next: datetime | None
+    asked: datetime
+    generation: int
+    signal: tuple[int, int] | None
+    fresh_until: float
+
+
 class Workbench:
     """The workbench on one database (and, for publication, one site)."""
 
@@ -129,6 +150,10 @@ class Workbench:
         self.db = db
         self.clock = clock
         self.site = site
+        # what release.switch said last (switch), and a count of this process's changes
+        self._switched: _Switch | None = None
+        self._generation = 0
+        self._changing = threading.Lock()
 
     # -- who is acting -----------------------------------------------------------------------
 
@@ -492,15 +517,36 @@ class Workbench:
         read (the moderation view's 43 forces)."""
         self.settle()
         out: dict[str, tuple[Status, dict[str, Any]]] = {}
+        published = versions.alias("published")
         with self.db.read() as conn:
             rows = conn.execute(
-                select(workflow_table, versions.c.content)
-                .join(versions, versions.c.id == workflow_table.c.version_id)
+                select(
+                    workflow_table,
+                    versions.c.content,
+                    versions.c.number.label("version_number"),
+                    users.c.username.label("author"),
+                    published.c.number.label("published_number"),
+                )
+                .select_from(
+                    workflow_table.join(versions, versions.c.id == workflow_table.c.version_id)
+                    .outerjoin(users, users.c.id == versions.c.author_id)
+                    .outerjoin(published, published.c.id == workflow_table.c.published_version_id)
+                )
                 .where(workflow_table.c.cycle == cycle)
             ).all()
-            for row in rows:
-                if allows(by, "read judgments", row.force, row.state):
-                    out[row.force] = (self._status(conn, row), dict(json.loads(row.content)))
+        for row in rows:
+            if allows(by, "read judgments", row.force, row.state):
+                status = Status(
+                    row.force,
+                    row.cycle,
+                    row.state,
+                    row.lock,
+                    row.version_number,
+                    row.author,
+                    row.updated_at,
+                    row.published_number,
+                )
+                out[row.force] = (status, dict(json.loads(row.content)))
         return out
 
     def draft(self, by: Actor, force: str, cycle: int) -> Draft:
@@ -880,9 +926,52 @@ class Workbench:
             )
 
     def switch(self) -> tuple[str | None, datetime | None]:
-        """What the public site serves now, and when that next changes (release.switch)."""
-        with self.db.read() as conn:
-            return release.switch(conn, self.clock())
+        """What the public site serves now, and when that next changes (release.switch).
+
+        The public site asks on every request, so the answer is kept while it cannot have
+        changed: until the clock reaches the next release (exactly: the switch at a release's
+        time is never late), and while no release was scheduled, cancelled or made by this
+        process or (through the site's signal file, ``SIGNAL``) by another one. A change that
+        came without the signal (a process killed between its commit and the signal, a
+        restore) is seen within ``SWITCH_RECHECK`` seconds."""
+        now = self.clock()
+        signal = self._signal()
+        kept = self._switched
+        if (
+            kept is not None
+            and kept.generation == self._generation
+            and kept.signal == signal
+            and kept.asked <= now
+            and (kept.next is None or now < kept.next)
+            and time.monotonic() < kept.fresh_until
+        ):
+            return kept.due, kept.next
+        generation = self._generation  # before the query: a change after it is seen next time
+        with self.db.statement() as conn:
+            due, next_ = release.switch(conn, now)
+        self._switched = _Switch(
+            due, next_, now, generation, signal, time.monotonic() + SWITCH_RECHECK
+        )
+        return due, next_
+
+    def _signal(self) -> tuple[int, int] | None:
+        if self.site is None:
+            return None
+        try:
+            found = (self.site / SIGNAL).stat()
+        except FileNotFoundError:
+            return None
+        return found.st_ino, found.st_mtime_ns
+
+    def _releases_changed(self) -> None:
+        """Say that the releases changed (after the commit): to this process's ``switch`` and,
+        through the site's signal file (a new file each time), to every other process's."""
+        with self._changing:
+            self._generation += 1
+        if self.site is not None and self.site.is_dir():
+            fresh = self.site / f".{SIGNAL}.{os.getpid()}.{threading.get_ident()}"
+            fresh.write_text(f"{time.time_ns()}\n", encoding="utf-8")
+            os.replace(fresh, self.site / SIGNAL)
 
     def due_bundle(self) -> str | None:
         """The bundle a release makes public now (None: no release is due yet)."""
@@ -1017,6 +1106,7 @@ class Workbench:
             if self.site is not None and bundle:
                 release.discard(self.site, bundle, folder)
             raise
+        self._releases_changed()
         return release_id
 
     def released_judgments(self) -> Path | None:
@@ -1062,6 +1152,7 @@ class Workbench:
                 "data published",
                 {"release": release_id, "bundle": bundle},
             )
+        self._releases_changed()
         return release_id
 
     def unschedule(self, by: Actor, release_id: int) -> None:
@@ -1101,6 +1192,7 @@ class Workbench:
                     cycle=row.cycle,
                 )
             audit.append(conn, now, by.username, "release cancelled", {"release": release_id})
+        self._releases_changed()
 
     def _included(
         self, conn: Connection, releasing: dict[str, Any], cycle: int
