@@ -2,10 +2,11 @@
 tests (tests/test_workbench_concurrency.py, tests/test_workbench_kill.py), and the invariants
 a workbench database keeps whatever happens to them.
 
-Each worker is a separate process (multiprocessing's spawn, or ``python -m
-tests.workbench_workers churn …``) with its own ``Workbench`` on the same database URL, as the
-server's workers will be. A worker never lets an exception escape: it writes what it did and
-what went wrong to a JSON file the test reads."""
+Each worker is a separate process (multiprocessing's spawn) with its own ``Workbench`` on the
+same database URL, as the server's workers are. A worker never lets an exception escape: it
+writes what it did and what went wrong to a JSON file the test reads. The kill test drives the
+server itself, through its API, in the loop of ``next_operation``
+(tests/workbench_api_client.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import copy
 import json
 import os
 import random
-import sys
 import time
 import traceback
 from typing import Any
@@ -276,40 +276,6 @@ def last_seq(db: Database) -> int:
         return int(conn.execute(select(func.coalesce(func.max(audit.audit.c.seq), 0))).scalar())
 
 
-def churn(url: str, log: str, seed: int) -> None:
-    """Run ``next_operation`` on the Met and Kent in turn, forever (until killed), writing
-    ``begin FORCE`` before each, ``write OP`` just before its write, ``transaction`` once its
-    write transaction has begun (and holds the write lock) and ``done FORCE OP SEQ`` (the
-    last audit entry) after it, each line flushed to disk, so the test knows what was in
-    flight when it killed the process."""
-    from sqlalchemy import event
-
-    rng = random.Random(seed)
-    db = open_database(url, upgrade=False)
-    wb = Workbench(db)
-    actors = {n: wb.actor(n) for n in ("inspector", "kent_inspector", "lead")}
-    with open(log, "a", encoding="utf-8") as f:
-
-        def say(line: str) -> None:
-            f.write(line + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-
-        @event.listens_for(db.engine, "begin")
-        def _began(conn: Any) -> None:  # after the workbench's own listener: BEGIN IMMEDIATE
-            if conn.info.get("writing"):
-                say("transaction")
-
-        say(f"ready {last_seq(db)}")
-        n = 0
-        while True:
-            force = KILL_FORCES[n % len(KILL_FORCES)]
-            n += 1
-            say(f"begin {force}")
-            done = next_operation(wb, actors, force, rng, lambda op: say(f"write {op}"))
-            say(f"done {force} {done} {last_seq(db)}")
-
-
 def invariants(db: Database, checked: set[int] | None = None) -> list[str]:
     """What must hold in any workbench database, whatever was interrupted: each workflow row
     points to versions of its own force; its lock counts the audit entries of its force; the
@@ -404,10 +370,3 @@ def version_chain_problems(db: Database, force: str) -> list[str]:
         if changed not in ({"overall.summary"}, {"source"}):
             problems.append(f"{force} version {v.number} changed {sorted(changed)}")
     return problems
-
-
-if __name__ == "__main__":
-    if sys.argv[1] == "churn":
-        churn(sys.argv[2], sys.argv[3], int(sys.argv[4]))
-    else:
-        raise SystemExit(f"unknown worker {sys.argv[1]!r}")
