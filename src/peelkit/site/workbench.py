@@ -45,6 +45,7 @@ from peelkit.errors import (
 )
 from peelkit.judgments import COUNTED, GRADED, question_set
 from peelkit.judgments.model import Grade
+from peelkit.site import fields as fields_html
 from peelkit.workbench import form as judgments_form
 from peelkit.workbench import roles, workflow
 from peelkit.workbench.accounts import Session
@@ -473,6 +474,9 @@ def add_workbench(
             ),
             problems=problems or {},
             field_id=judgments_form.field_id,
+            grade=fields_html.grade,
+            area=fields_html.area,
+            line=fields_html.line,
             notice=notice,
             may_comment=roles.allows(actor, "comment on factual accuracy", code, state),
             may_history=roles.allows(actor, "read audit", code, state),
