@@ -11,7 +11,8 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -501,8 +502,7 @@ class Workbench:
 
     def status(self, by: Actor, cycle: int | None = None) -> list[Status]:
         """Where every force the actor may read stands (in ``cycle``, or every cycle)."""
-        self.settle()
-        with self.db.read() as conn:
+        with self._settled() as conn:
             query = select(workflow_table).order_by(workflow_table.c.cycle, workflow_table.c.force)
             if cycle is not None:
                 query = query.where(workflow_table.c.cycle == cycle)
@@ -515,10 +515,9 @@ class Workbench:
     def contents(self, by: Actor, cycle: int) -> dict[str, tuple[Status, dict[str, Any]]]:
         """Every force's status and current content in ``cycle`` that ``by`` may read, in one
         read (the moderation view's 43 forces)."""
-        self.settle()
         out: dict[str, tuple[Status, dict[str, Any]]] = {}
         published = versions.alias("published")
-        with self.db.read() as conn:
+        with self._settled() as conn:
             rows = conn.execute(
                 select(
                     workflow_table,
@@ -550,8 +549,7 @@ class Workbench:
         return out
 
     def draft(self, by: Actor, force: str, cycle: int) -> Draft:
-        self.settle()
-        with self.db.read() as conn:
+        with self._settled() as conn:
             row = self._readable(conn, by, force, cycle)
             found = conn.execute(
                 select(
@@ -891,6 +889,21 @@ class Workbench:
                 return
         with self.db.write() as conn:
             self._settle(conn, now)
+
+    @contextmanager
+    def _settled(self) -> Iterator[Connection]:
+        """A read transaction in which every release due is settled (``settle``): the check
+        is made in the same transaction as the reading, and only when a release is due and
+        not yet settled is it settled first (a write) and the reading done afresh."""
+        now = self.clock()
+        with self.db.read() as conn:
+            if not self._due_unsettled(conn, now):
+                yield conn
+                return
+        with self.db.write() as conn:
+            self._settle(conn, now)
+        with self.db.read() as conn:
+            yield conn
 
     def _due_unsettled(self, conn: Connection, now: datetime) -> list[tuple[int, dict[str, Any]]]:
         scheduled = {
