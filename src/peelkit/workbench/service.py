@@ -6,6 +6,7 @@ database or decides a permission itself."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -675,9 +676,10 @@ class Workbench:
                         "in draft or when returned"
                     )
                 before = self._content(conn, row.version_id)
+                status = self._status(conn, row)
                 if before == content:
-                    return self._status(conn, row)
-                number = self._status(conn, row).version + 1
+                    return status
+                number = status.version + 1
                 version_id = self._new_version(conn, judgments, content, by, now, number)
                 self._move(conn, row, state, now, version_id=version_id)
                 audit.append(
@@ -688,6 +690,10 @@ class Workbench:
                     {"version": number, "changes": changes(before, content)},
                     force=judgments.force,
                     cycle=judgments.cycle,
+                )
+                # what _move and the new version wrote (not read again: the write lock is held)
+                return dataclasses.replace(
+                    status, lock=row.lock + 1, version=number, author=by.username, updated_at=now
                 )
             return self._status(conn, self._row(conn, judgments.force, judgments.cycle))
 
