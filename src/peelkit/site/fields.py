@@ -1,8 +1,8 @@
 """The judgments form's fields as GOV.UK Design System HTML: a select (a grade), a textarea and
 a text input, each in its form group with its label, hint and error messages.
 
-The judgments page has some 270 of them. As Jinja macros they took most of the page's time
-(about 8 of 10 ms: a macro call is costly); these functions write the same HTML. The template
+The judgments page has some 270 of them. As Jinja macros they took about half of the page's
+rendering (a macro call is costly); these functions write the same HTML. The template
 calls them as it called the macros (``{{ area('q1.summary', 'Summary', hint, 8) }}``): they
 read the form's ``fields`` (name → value) and ``problems`` (name → messages) from the page's
 context. Every value and text is escaped."""
