@@ -517,26 +517,36 @@ class Workbench:
         """Every force's status and current content in ``cycle`` that ``by`` may read, in one
         read (the moderation view's 43 forces)."""
         out: dict[str, tuple[Status, dict[str, Any]]] = {}
-        published = versions.alias("published")
         with self._settled() as conn:
-            rows = conn.execute(
-                select(
-                    workflow_table,
-                    versions.c.content,
-                    versions.c.number.label("version_number"),
-                    users.c.username.label("author"),
-                    published.c.number.label("published_number"),
-                )
-                .select_from(
-                    workflow_table.join(versions, versions.c.id == workflow_table.c.version_id)
-                    .outerjoin(users, users.c.id == versions.c.author_id)
-                    .outerjoin(published, published.c.id == workflow_table.c.published_version_id)
-                )
-                .where(workflow_table.c.cycle == cycle)
-            ).all()
-        for row in rows:
+            found = self._current(conn, workflow_table.c.cycle == cycle)
+        for row, status, content in found:
             if allows(by, "read judgments", row.force, row.state):
-                status = Status(
+                out[row.force] = (status, dict(json.loads(content)))
+        return out
+
+    def _current(self, conn: Connection, *where: Any) -> list[tuple[Any, Status, str]]:
+        """The workflow rows ``where`` says, each with its status and its current version's
+        content (JSON), in one query."""
+        published = versions.alias("published")
+        rows = conn.execute(
+            select(
+                workflow_table,
+                versions.c.content,
+                versions.c.number.label("version_number"),
+                users.c.username.label("author"),
+                published.c.number.label("published_number"),
+            )
+            .select_from(
+                workflow_table.join(versions, versions.c.id == workflow_table.c.version_id)
+                .outerjoin(users, users.c.id == versions.c.author_id)
+                .outerjoin(published, published.c.id == workflow_table.c.published_version_id)
+            )
+            .where(*where)
+        ).all()
+        return [
+            (
+                row,
+                Status(
                     row.force,
                     row.cycle,
                     row.state,
@@ -545,9 +555,11 @@ class Workbench:
                     row.author,
                     row.updated_at,
                     row.published_number,
-                )
-                out[row.force] = (status, dict(json.loads(row.content)))
-        return out
+                ),
+                row.content,
+            )
+            for row in rows
+        ]
 
     def draft(self, by: Actor, force: str, cycle: int) -> Draft:
         with self._settled() as conn:
@@ -635,7 +647,13 @@ class Workbench:
         now = self.clock()
         with self.db.write() as conn:
             self._settle(conn, now)
-            row = self._row(conn, judgments.force, judgments.cycle)
+            # the row, its status and its content in one query: the write lock is held
+            current = self._current(
+                conn,
+                workflow_table.c.force == judgments.force,
+                workflow_table.c.cycle == judgments.cycle,
+            )
+            row = current[0][0] if current else None
             state = row.state if row is not None else "draft"
             authorize(by, "edit judgments", judgments.force, state)
             if row is None:
@@ -675,8 +693,8 @@ class Workbench:
                         f"{judgments.force}'s judgments are {state}: they can be edited only "
                         "in draft or when returned"
                     )
-                before = self._content(conn, row.version_id)
-                status = self._status(conn, row)
+                _, status, text_ = current[0]
+                before = dict(json.loads(text_))
                 if before == content:
                     return status
                 number = status.version + 1
