@@ -30,17 +30,15 @@ def _value(context: Context, name: str) -> str:
     return str(values.get(name, ""))
 
 
-def _group(problems: list[str]) -> str:
+def _opening(id_: str, label: str, hint: str | None, problems: list[str]) -> str:
+    """A field's form group opened, its label, its hint and its error messages."""
     error = " govuk-form-group--error" if problems else ""
-    return f'<div class="govuk-form-group{error}">\n'
-
-
-def _label(id_: str, label: str) -> str:
-    return f'  <label class="govuk-label" for="{id_}">{escape(label)}</label>\n'
-
-
-def _hint(id_: str, hint: str | None) -> str:
-    return f'  <div id="{id_}-hint" class="govuk-hint">{escape(hint)}</div>\n' if hint else ""
+    hinted = f'  <div id="{id_}-hint" class="govuk-hint">{escape(hint)}</div>\n' if hint else ""
+    return (
+        f'<div class="govuk-form-group{error}">\n'
+        f'  <label class="govuk-label" for="{id_}">{escape(label)}</label>\n'
+        f"{hinted}{_messages(id_, problems)}"
+    )
 
 
 def _messages(id_: str, problems: list[str]) -> str:
@@ -72,9 +70,7 @@ def grade(
         for g in choices
     )
     return Markup(
-        _group(problems)
-        + _label(id_, label)
-        + _messages(id_, problems)
+        _opening(id_, label, None, problems)
         + f'  <select class="govuk-select{error}" id="{id_}" name="{escape(name)}"'
         + f"{_described(id_, problems, None)}>\n    {options}\n  </select>\n</div>\n"
     )
@@ -86,10 +82,7 @@ def area(context: Context, name: str, label: str, hint: str | None = None, rows:
     id_, problems = escape(field_id(name)), _problems(context, name)
     error = " govuk-textarea--error" if problems else ""
     return Markup(
-        _group(problems)
-        + _label(id_, label)
-        + _hint(id_, hint)
-        + _messages(id_, problems)
+        _opening(id_, label, hint, problems)
         + f'  <textarea class="govuk-textarea{error}" id="{id_}" name="{escape(name)}" '
         + f'rows="{int(rows)}"{_described(id_, problems, hint)}>'
         + f"{escape(_value(context, name))}</textarea>\n</div>\n"
@@ -108,10 +101,7 @@ def line(
     id_, problems = escape(field_id(name)), _problems(context, name)
     error = " govuk-input--error" if problems else ""
     return Markup(
-        _group(problems)
-        + _label(id_, label)
-        + _hint(id_, hint)
-        + _messages(id_, problems)
+        _opening(id_, label, hint, problems)
         + f'  <input class="govuk-input {escape(width)}{error}" id="{id_}" name="{escape(name)}"'
         + f' type="text" value="{escape(_value(context, name))}"'
         + f"{_described(id_, problems, hint)}>\n</div>\n"
