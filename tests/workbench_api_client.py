@@ -16,7 +16,7 @@ bookkeeping); everything it writes goes through the server. An answer other than
 failure: the client says so on stderr and exits 1.
 
     python -m tests.workbench_api_client BASE_URL DATABASE_URL LOG SEED \
-        [--operations N] [--hold schedule]
+        [--operations N] [--hold schedule] [--until save]
 """
 
 from __future__ import annotations
@@ -156,10 +156,12 @@ def run(
     seed: int,
     operations: int | None = None,
     hold: frozenset[str] = frozenset(),
+    until: str | None = None,
 ) -> None:
     """Sign in, then run ``next_operation`` on the Met and Kent in turn (either first) until
-    killed (or ``operations`` done). An operation in ``hold`` is not started (``held FORCE
-    OP``): the other force goes instead, or, when neither can, the client waits."""
+    killed (or ``operations`` done, or an ``until`` operation done). An operation in ``hold``
+    is not started (``held FORCE OP``): the other force goes instead, or, when neither can,
+    the client waits."""
     rng = random.Random(seed)
     db = Database(url)
     api = Api(base)
@@ -201,6 +203,8 @@ def run(
             held = 0
             done_count += 1
             say(f"done {force} {done} {last_seq(db)}")
+            if done == until:
+                break
     db.dispose()
 
 
@@ -214,6 +218,7 @@ if __name__ == "__main__":
     parser.add_argument("seed", type=int)
     parser.add_argument("--operations", type=int)
     parser.add_argument("--hold", action="append", default=[])
+    parser.add_argument("--until")
     args = parser.parse_args()
     run(
         args.base,
@@ -222,4 +227,5 @@ if __name__ == "__main__":
         args.seed,
         args.operations,
         frozenset(args.hold),
+        args.until,
     )
