@@ -21,7 +21,7 @@ from peelkit.errors import (
     StaleVersion,
 )
 from peelkit.judgments import demo_judgments, parse_judgments
-from peelkit.workbench import audit, roles
+from peelkit.workbench import accounts, audit, roles
 from peelkit.workbench.database import Database, open_database
 from peelkit.workbench.service import content_of
 from tests.workbench_support import KENT, MET, PASSWORD, Team, met_draft, team, to_approved
@@ -138,6 +138,55 @@ def test_a_session_ends_at_sign_out_and_a_new_one_is_made_at_each_sign_in(t):
     assert t.wb.session(second) is not None
     t.clock.advance(hours=9)
     assert t.wb.session(second) is None  # expired
+
+
+def test_a_session_carries_its_user_with_their_assigned_forces(t):
+    for username in ("inspector", "lead", "liaison"):
+        _, token, _ = t.wb.sign_in(username, PASSWORD)
+        session = t.wb.session(token)
+        assert session is not None
+        with t.wb.db.read() as conn:
+            assert session.user == accounts.load_user(conn, username=username)
+    t.wb.assign(t.admin, "inspector", [KENT, MET])
+    _, token, _ = t.wb.sign_in("inspector", PASSWORD)
+    session = t.wb.session(token)
+    assert session is not None and session.user.assigned == tuple(sorted([KENT, MET]))
+
+
+def test_connections_the_database_server_closed_are_replaced_without_an_error(t):
+    """A PostgreSQL restart (or an administrator) ends the pool's connections: the next reads
+    and writes get new ones, with no error; the pool is not pinged on every checkout."""
+    if t.wb.db.sqlite:
+        pytest.skip("SQLite has no server")
+    lock = met_draft(t)
+    _, token, _ = t.wb.sign_in("lead", PASSWORD)
+    # a few connections into the pool, used and checked in
+    with t.wb.db.read(), t.wb.db.read(), t.wb.db.read():
+        pass
+    with t.wb.db.engine.connect() as conn:
+        ours = set(conn.execute(text("SELECT pg_backend_pid()")).scalars())
+    killer = Database(t.wb.db.url)
+    try:
+        with killer.engine.connect() as conn:
+            ended = (
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        killer.dispose()
+    assert len(ended) >= 3 and all(ended)
+    session = t.wb.session(token)
+    assert session is not None and session.user.username == "lead"
+    assert t.wb.draft(t.lead, MET, 2016).status.lock == lock
+    assert t.wb.step(t.inspector, MET, 2016, "submit", lock=lock).state == "submitted"
+    with t.wb.db.engine.connect() as conn:
+        assert set(conn.execute(text("SELECT pg_backend_pid()")).scalars()).isdisjoint(ours)
 
 
 def test_disabling_or_resetting_a_password_ends_the_users_sessions(t):

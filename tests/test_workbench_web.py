@@ -9,12 +9,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
 
 from peelkit.site.app import ROUTES, create_app
-from peelkit.site.workbench import WORKBENCH_ROUTES
+from peelkit.site.workbench import PARSED_AT_ONCE, WORKBENCH_ROUTES
 from peelkit.workbench import roles
 from tests.workbench_support import KENT, MET, PASSWORD, Team, met_draft, team
 from tests.workbench_web import csrf_of, form_fields, sign_in
@@ -193,6 +194,25 @@ def test_the_form_saves_what_it_shows_and_shows_problems_next_to_their_fields(we
     # what was typed is kept in the form
     assert "did {sparkle} in 2016" in html.unescape(answer.text)
     assert web.t.wb.draft(web.t.lead, MET, 2016).status.version == 1
+
+
+def test_a_large_form_is_parsed_off_the_event_loop_and_checked_and_saved_the_same(web):
+    """A form body over PARSED_AT_ONCE is parsed in the thread pool, not on the event loop:
+    the same fields come out of it, under the same CSRF check."""
+    met_draft(web.t)
+    client = web.client("inspector")
+    fields = form_fields(client.get(f"/workbench/judgments/2016/{MET}").text)
+    assert len(urlencode(fields)) <= PARSED_AT_ONCE  # the judgments form: parsed at once
+    long = "Inspectors found the work thorough and well led. " * (PARSED_AT_ONCE // 40)
+    large = dict(fields, **{"overall.summary": long.strip()})
+    assert len(urlencode(large)) > PARSED_AT_ONCE
+    path = f"/workbench/judgments/2016/{MET}"
+    assert client.post(path, data=dict(large, csrf_token="forged")).status_code == 403
+    assert web.t.wb.draft(web.t.lead, MET, 2016).status.version == 1
+    assert client.post(path, data=large, follow_redirects=False).status_code == 303
+    draft = web.t.wb.draft(web.t.lead, MET, 2016)
+    assert draft.status.version == 2
+    assert draft.content["overall"]["summary"] == long.strip()
 
 
 def test_a_stale_save_shows_both_versions_and_overwrites_nothing(web):

@@ -100,6 +100,10 @@ def _user(conn: Connection, row: Any) -> User:
         .where(assignments.c.user_id == row.id)
         .order_by(assignments.c.force)
     ).scalars()
+    return _user_of(row, tuple(assigned))
+
+
+def _user_of(row: Any, assigned: tuple[str, ...]) -> User:
     return User(
         row.id,
         row.username,
@@ -107,7 +111,7 @@ def _user(conn: Connection, row: Any) -> User:
         row.role,
         row.force,
         bool(row.active),
-        tuple(assigned),
+        assigned,
         row.locked_until,
     )
 
@@ -152,13 +156,26 @@ class Session:
 
 
 def find_session(conn: Connection, token: str, now: datetime) -> Session | None:
-    """The session of ``token`` with its user, if it has not expired and the user is active
-    (the session and its user in one query: every workbench request asks)."""
-    row = conn.execute(
-        select(users, sessions.c.csrf_secret, sessions.c.expires_at)
+    """The session of ``token`` with its user, if it has not expired and the user is active.
+    Every workbench request asks, so it is one statement: the session, its user and the
+    user's assigned forces (a row each, or one row with none), which sees one moment by
+    itself (``Database.statement``)."""
+    rows = conn.execute(
+        select(
+            users,
+            sessions.c.csrf_secret,
+            sessions.c.expires_at,
+            assignments.c.force.label("assigned"),
+        )
         .join(sessions, sessions.c.user_id == users.c.id)
+        .outerjoin(assignments, assignments.c.user_id == users.c.id)
         .where(sessions.c.token_hash == token_hash(token))
-    ).first()
-    if row is None or row.expires_at <= now or not row.active:
+        .order_by(assignments.c.force)
+    ).all()
+    if not rows:
         return None
-    return Session(_user(conn, row), row.csrf_secret, row.expires_at)
+    row = rows[0]
+    if row.expires_at <= now or not row.active:
+        return None
+    assigned = tuple(r.assigned for r in rows if r.assigned is not None)
+    return Session(_user_of(row, assigned), row.csrf_secret, row.expires_at)

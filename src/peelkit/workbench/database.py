@@ -12,6 +12,7 @@ any earlier version to the head; opening a database that is behind refuses to wr
 from __future__ import annotations
 
 import os
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 from peelkit.errors import WorkbenchError
 
@@ -90,7 +92,19 @@ class Database:
                 )
 
             return engine
-        return create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        engine = create_engine(self.url, pool_size=5, max_overflow=10)
+
+        @event.listens_for(engine, "checkout")
+        def _alive(dbapi: Any, _record: Any, _proxy: Any) -> None:
+            # A pooled connection the server has closed (a restart, an administrator, an idle
+            # timeout) is given up for a new one. The server says so on the socket before
+            # closing it, so an idle connection with something to read is dead: a look at
+            # the socket, where SQLAlchemy's pre-ping would cost a round trip on every
+            # checkout (a workbench page checks out one or two).
+            if dbapi.closed or dbapi.broken or select.select([dbapi.fileno()], [], [], 0)[0]:
+                raise DisconnectionError("the database closed this connection")
+
+        return engine
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

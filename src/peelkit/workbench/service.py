@@ -450,7 +450,7 @@ class Workbench:
                 audit.append(conn, now, found.user.username, "signed out", {})
 
     def session(self, token: str) -> Session | None:
-        with self.db.read() as conn:
+        with self.db.statement() as conn:
             return accounts.find_session(conn, token, self.clock())
 
     # -- judgments ---------------------------------------------------------------------------
@@ -493,7 +493,12 @@ class Workbench:
     def _readable(self, conn: Connection, by: Actor, force: str, cycle: int) -> Any:
         """The workflow row of ``force`` × ``cycle`` if ``by`` may read it; else NotFound."""
         code = _force_code(force)
-        row = self._row(conn, code, cycle)
+        return self._authorize_read(by, code, cycle, self._row(conn, code, cycle))
+
+    @staticmethod
+    def _authorize_read(by: Actor, code: str, cycle: int, row: Any) -> Any:
+        """``row`` (the workflow row of ``code`` × ``cycle``, or None) if ``by`` may read it;
+        else NotFound, the same whether it is missing or out of ``by``'s scope."""
         if row is None:
             if not allows(by, "read judgments", code):
                 raise NotFound("no such force's judgments here")
@@ -524,10 +529,19 @@ class Workbench:
                 out[row.force] = (status, dict(json.loads(content)))
         return out
 
-    def _current(self, conn: Connection, *where: Any) -> list[tuple[Any, Status, str]]:
+    def _current(
+        self, conn: Connection, *where: Any, writing: bool = False
+    ) -> list[tuple[Any, Status, str]]:
         """The workflow rows ``where`` says, each with its status and its current version's
-        content (JSON), in one query."""
+        content (JSON), in one query. ``writing`` (under the write lock): each row also says
+        whether any force is scheduled (``scheduled``: a release may be due, to settle
+        first) and carries the audit trail's last entry (``audit.last_columns``)."""
         published = versions.alias("published")
+        extra: list[Any] = []
+        if writing:
+            other = workflow_table.alias("any_force")  # any force, not this row's
+            scheduled = select(other.c.force).where(other.c.state == "scheduled")
+            extra = [scheduled.exists().label("scheduled"), *audit.last_columns()]
         rows = conn.execute(
             select(
                 workflow_table,
@@ -535,6 +549,7 @@ class Workbench:
                 versions.c.number.label("version_number"),
                 users.c.username.label("author"),
                 published.c.number.label("published_number"),
+                *extra,
             )
             .select_from(
                 workflow_table.join(versions, versions.c.id == workflow_table.c.version_id)
@@ -563,7 +578,13 @@ class Workbench:
 
     def draft(self, by: Actor, force: str, cycle: int) -> Draft:
         with self._settled() as conn:
-            row = self._readable(conn, by, force, cycle)
+            # the row, its status and its content in one query (a page asks on every request)
+            code = _force_code(force)
+            current = self._current(
+                conn, workflow_table.c.force == code, workflow_table.c.cycle == cycle
+            )
+            self._authorize_read(by, code, cycle, current[0][0] if current else None)
+            row, status, text_ = current[0]
             found = conn.execute(
                 select(
                     comments.c.kind,
@@ -592,8 +613,8 @@ class Workbench:
                 .order_by(corrections.c.id)
             ).all()
             return Draft(
-                self._status(conn, row),
-                self._content(conn, row.version_id),
+                status,
+                dict(json.loads(text_)),
                 self._content(conn, row.published_version_id) if row.published_version_id else None,
                 [Comment(c.username, c.kind, c.text, c.created_at, c.number) for c in found],
                 [(v.number, v.username, v.created_at) for v in listed],
@@ -638,21 +659,24 @@ class Workbench:
         force's judgments, which must not exist yet."""
         code = reference.force_code_of(str(data.get("force", "")))
         if code is not None and isinstance(data.get("cycle"), int):
-            # who may edit is decided before anything is said about the content
-            with self.db.read() as conn:
+            # who may edit is decided before anything is said about the content (one statement)
+            with self.db.statement() as conn:
                 found = self._row(conn, code, data["cycle"])
             authorize(by, "edit judgments", code, found.state if found else "draft")
         judgments = self.check(data, name)
         content = content_of(judgments)
         now = self.clock()
         with self.db.write() as conn:
-            self._settle(conn, now)
-            # the row, its status and its content in one query: the write lock is held
-            current = self._current(
-                conn,
+            # the row, its status, its content and the audit trail's last entry in one query:
+            # the write lock is held. A release due is settled first (as every write does)
+            where = (
                 workflow_table.c.force == judgments.force,
                 workflow_table.c.cycle == judgments.cycle,
             )
+            current = self._current(conn, *where, writing=True)
+            if not current or current[0][0].scheduled:
+                self._settle(conn, now)
+                current = self._current(conn, *where, writing=True)
             row = current[0][0] if current else None
             state = row.state if row is not None else "draft"
             authorize(by, "edit judgments", judgments.force, state)
@@ -708,6 +732,7 @@ class Workbench:
                     {"version": number, "changes": changes(before, content)},
                     force=judgments.force,
                     cycle=judgments.cycle,
+                    last=audit.last_of(row),
                 )
                 # what _move and the new version wrote (not read again: the write lock is held)
                 return dataclasses.replace(
