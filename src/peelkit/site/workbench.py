@@ -186,8 +186,13 @@ def add_workbench(
         return str(csrf_form(session.csrf_secret).csrf_token.current_token) if session else ""
 
     async def signed_in(request: Request) -> Session:
+        return await call(_signed_in, request)
+
+    def _signed_in(request: Request) -> Session:
+        """The request's session, else a refusal that sends it to sign in (in the thread
+        pool: a page may go on there without a trip back to the event loop)."""
         token = request.cookies.get(SESSION_COOKIE)
-        session = await call(workbench.session, token) if token else None
+        session = workbench.session(token) if token else None
         if session is None:
             target = quote(request.url.path, safe="/")
             raise Refused(
@@ -432,8 +437,12 @@ def add_workbench(
     @app.get("/workbench/judgments/{cycle}/{force}", include_in_schema=False)
     @handles
     async def judgments_page(request: Request, cycle: str, force: str) -> Response:
-        session = await signed_in(request)
-        return await _judgments_page(request, session, cycle_of(cycle), code_of(force))
+        def page() -> HTMLResponse:  # signed in, read and rendered in one trip to the pool
+            session = _signed_in(request)
+            chosen, code = cycle_of(cycle), code_of(force)
+            return _judgments_html(request, session, chosen, code, None, None, 200, None)
+
+        return await call(page)
 
     async def _judgments_page(
         request: Request,
