@@ -118,8 +118,13 @@ class Watch:
         context.on(
             "requestfailed",
             lambda r: (
-                None  # the live preview's check, cut short by leaving the page
-                if r.resource_type == "fetch" and r.failure == "net::ERR_ABORTED"
+                None  # the live preview's check, or its frame's document, cut short by
+                # leaving the page or by a newer preview (the browser aborts the load)
+                if r.failure == "net::ERR_ABORTED"
+                and (
+                    r.resource_type == "fetch"
+                    or (r.resource_type == "document" and "/workbench/previews/" in r.url)
+                )
                 else self.broken.append(f"failed {r.url}: {r.failure}")
             ),
         )
