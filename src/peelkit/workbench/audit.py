@@ -94,10 +94,7 @@ def append(
     under the write lock (``last_columns``); else it is read here."""
     at = aware(at)
     if last is None:
-        found = conn.execute(
-            select(audit.c.seq, audit.c.hash).order_by(audit.c.seq.desc()).limit(1)
-        ).first()
-        last = (0, GENESIS) if found is None else (found.seq, found.hash)
+        last = last_of(conn.execute(select(*last_columns())).one())
     seq, prev = last[0] + 1, last[1]
     text_ = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
     digest = _digest(seq, at, actor, action, force, cycle, text_, prev)
